@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import path
+from django.views.generic import RedirectView
+
+admin.site.site_header = "stackato_dash"
+admin.site.site_title = "stackato_dash"
+admin.site.index_title = "Fleet console"
+
+# django-rq registers its queue dashboard as an admin model (RQ_SHOW_ADMIN_LINK),
+# so it is served under /admin/ with the admin's own login.
+urlpatterns = [
+    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("admin/", admin.site.urls),
+]
