@@ -77,6 +77,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+    # A file, not Django's in-memory default, so RQ workers started by
+    # integration tests see the same test database.
+    DATABASES["default"].setdefault("TEST", {}).setdefault("NAME", str(VAR_DIR / "test-db.sqlite3"))
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 RQ_QUEUES = {
