@@ -1,0 +1,63 @@
+"""Print the configuration the shell scripts need as shell assignments.
+
+Values come from stackato_dash.settings itself (environment, then .env, then
+the defaults), so a script never guesses a path or port differently from
+the app. The demo's own knobs are read here too, after settings has loaded
+.env into os.environ. Anything that would make us listen off loopback is
+refused here, in one line.
+"""
+import ipaddress
+import os
+import shlex
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from stackato_dash import settings  # noqa: E402
+
+
+def fail(message):
+    print(message, file=sys.stderr)
+    sys.exit(1)
+
+
+def loopback(host, what):
+    try:
+        ok = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        ok = False
+    if not ok:
+        fail(f"{what} must be a loopback address (127.0.0.0/8), not {host!r}")
+    # redis-server binds IP addresses, not names.
+    return "127.0.0.1" if host == "localhost" else host
+
+
+def positive_int(name, default, top=1000):
+    raw = os.environ.get(name, str(default))
+    if not raw.isdigit() or not 1 <= int(raw) <= top:
+        fail(f"{name} must be a whole number from 1 to {top}, not {raw!r}")
+    return int(raw)
+
+
+redis = urlsplit(settings.REDIS_URL)
+if redis.scheme != "redis":
+    fail(f"REDIS_URL must be redis://127.0.0.1:PORT/DB, not {settings.REDIS_URL!r}")
+
+values = {
+    "VAR_DIR": settings.VAR_DIR,
+    "REDIS_HOST": loopback(redis.hostname or "127.0.0.1", "REDIS_URL's host"),
+    "REDIS_PORT": redis.port or 6379,
+    "REDIS_DB": (redis.path or "/0").strip("/") or "0",
+    "SANDBOX_DIR": settings.SANDBOX_DIR,
+    "SANDBOX_BASE_ADDRESS": loopback(settings.SANDBOX_BASE_ADDRESS, "SANDBOX_BASE_ADDRESS"),
+    "WEB_HOST": "127.0.0.1",
+    "WEB_PORT": positive_int("DEMO_WEB_PORT", 8000, top=65535),
+    "WORKERS": positive_int("DEMO_WORKERS", 4),
+    "DEA_NODES": positive_int("DEMO_DEA_NODES", 3),
+    "KATO_VERSION": os.environ.get("DEMO_KATO_VERSION", ""),
+    "ADMIN_USER": os.environ.get("DEMO_ADMIN_USER", "admin"),
+    "STOP_TIMEOUT": positive_int("DEMO_STOP_TIMEOUT", 30, top=3600),
+}
+for name, value in values.items():
+    print(f"{name}={shlex.quote(str(value))}")

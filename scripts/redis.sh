@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Our own redis-server for RQ, on REDIS_URL's loopback host and port, with
+# its pidfile in $VAR_DIR/run/redis.pid. Debian's packaged service is never
+# relied on (no init system in our containers).
+#   usage: scripts/redis.sh start|stop
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+load_config
+
+pidfile="$RUN_DIR/redis.pid"
+
+case "${1:-}" in
+start)
+    if pid="$(live_pid "$pidfile" redis-server)"; then
+        say "Redis already running (pid $pid) on $REDIS_HOST:$REDIS_PORT"
+        exit 0
+    fi
+    port_free "$REDIS_HOST" "$REDIS_PORT" "Redis for RQ, from REDIS_URL"
+    mkdir -p "$VAR_DIR/redis"
+    # No snapshots: the database row is the source of truth for every job,
+    # RQ only carries work, so a restart may lose queued messages but no state.
+    redis-server --bind "$REDIS_HOST" --port "$REDIS_PORT" --protected-mode yes \
+        --daemonize yes --pidfile "$pidfile" --dir "$VAR_DIR/redis" \
+        --logfile "$LOG_DIR/redis.log" --save '' --appendonly no \
+        </dev/null >/dev/null 2>&1 || die "redis-server would not start (see $LOG_DIR/redis.log)"
+    for _ in $(seq 50); do
+        [ "$(redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ] && break
+        sleep 0.2
+    done
+    pid="$(live_pid "$pidfile" redis-server)" || die "redis-server did not come up on $REDIS_HOST:$REDIS_PORT (see $LOG_DIR/redis.log)"
+    say "Redis started (pid $pid) on $REDIS_HOST:$REDIS_PORT"
+    ;;
+stop)
+    stop_pidfile "$pidfile" redis-server Redis 10
+    ;;
+*)
+    die "usage: $0 start|stop"
+    ;;
+esac

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# `make test`: install what is missing (as for the demo, plus PostgreSQL),
+# start the Redis and PostgreSQL the tests need, then run the whole suite
+# (tests/unit, tests/integration, tests/browser) with pytest twice: on SQLite,
+# then on PostgreSQL. Fails if either run fails or runs no test (exit 5).
+# Test state lives in var/test/ (TEST_VAR_DIR), apart from a running demo's.
+# Configured by: TEST_REDIS_PORT (6380), TEST_PG_USER/TEST_PG_DB
+# (stackato_dash), PYTEST_ARGS (pytest arguments instead of "tests", e.g.
+# "-x tests/unit").
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+need_root test
+need_apt
+bash "$REPO_DIR/scripts/install.sh" postgresql
+
+# Exported before load_config so the scripts and the tests agree on them;
+# real environment variables win over .env for the settings too.
+export STACKATO_DASH_VAR_DIR="${TEST_VAR_DIR:-$REPO_DIR/var/test}"
+export REDIS_URL="redis://127.0.0.1:${TEST_REDIS_PORT:-6380}/0"
+load_config
+cd "$REPO_DIR"
+
+# What this script starts, it stops, however it ends.
+cleanup() {
+    bash "$REPO_DIR/scripts/redis.sh" stop >/dev/null || true
+    bash "$REPO_DIR/scripts/postgres.sh" stop || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+bash "$REPO_DIR/scripts/redis.sh" start
+bash "$REPO_DIR/scripts/postgres.sh" start
+pg_url="$(bash "$REPO_DIR/scripts/postgres.sh" url)"
+
+# One run per database. Exit 5 (no test collected) counts as a failure: a
+# suite that silently runs nothing must not pass.
+results=()
+failed=0
+run_suite() {  # label DATABASE_URL
+    local rc=0
+    say "pytest on $1"
+    # PYTEST_ARGS is split on spaces on purpose: it holds several arguments.
+    DATABASE_URL="$2" "$PY" -m pytest ${PYTEST_ARGS:-tests} </dev/null || rc=$?
+    case "$rc" in
+        0) results+=("$1 ok") ;;
+        5) results+=("$1 FAILED (no tests were collected)"); failed=1 ;;
+        *) results+=("$1 FAILED (pytest exit $rc)"); failed=1 ;;
+    esac
+}
+run_suite SQLite "sqlite:///$VAR_DIR/db.sqlite3"
+run_suite PostgreSQL "$pg_url"
+
+summary="$(printf '%s; ' "${results[@]}")"
+say "results: ${summary%; }"
+exit "$failed"
