@@ -1,10 +1,11 @@
 """Start a sandbox cluster for a test session and undo faults between tests."""
 import contextlib
 import tempfile
+import time
 from pathlib import Path
 
-from sandbox import cluster, config_redis, knobs, layout
-from sandbox.engines import BASE_IMAGE
+from sandbox import cluster, knobs, layout
+from sandbox.nodeside import config_store, fence_status, kato_process
 
 
 @contextlib.contextmanager
@@ -21,19 +22,28 @@ def running_sandbox(base_address: str, *, dea_count: int = 3, kato_version: str 
 
 
 def restore(sandbox: dict) -> None:
-    """Back to the state the session started with: no knobs, base image configured."""
-    state_dir = Path(sandbox["state_dir"])
-    knobs.reset_all(state_dir)
-    conn = config_redis.client(sandbox)
-    if sandbox["kato_version"] in ("3.4", "3.4.1"):
-        wanted = {"docker": {"images": [BASE_IMAGE]}}
-    else:
-        wanted = {"docker": {"image": BASE_IMAGE}}
-    import json
-    if json.loads(conn.get("fence") or "{}") != wanted:
-        conn.set("fence", json.dumps(wanted))
-        conn.publish("fence:_changes", json.dumps(wanted))
+    """Back to the state the session started with: no knobs, the registry up,
+    the base image configured and fence RUNNING on it on every DEA."""
+    knobs.reset_all(Path(sandbox["state_dir"]))
+    conn = config_store.connect(sandbox)
+    try:
+        configured = config_store.fence_image(conn, sandbox["kato_version"])
+    except config_store.ConfigError:
+        configured = None
+    if configured != config_store.BASE_IMAGE:
+        config_store.seed(conn, sandbox)
+    for dea in layout.deas(sandbox):
+        if not wait_for_fence(sandbox, dea, config_store.BASE_IMAGE, timeout=5):
+            kato_process.restart(dea, "fence", lambda line: None)
 
 
-def node(sandbox: dict, name: str) -> dict:
-    return layout.node(sandbox, name)
+def wait_for_fence(sandbox: dict, node: dict, image: str, timeout: float, state: str = "RUNNING") -> dict | None:
+    """fence's status once it is in `state` on `image`, or None after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status = fence_status.read(sandbox, node)
+        if status["state"] == state and (image is None or status["image"] == image):
+            return status
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.1)

@@ -1,0 +1,18 @@
+"""Suite-wide pytest hooks."""
+import os
+
+DB_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback", "live_server", "admin_client", "admin_user", "django_user_model"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """With TEST_DATABASE_ONLY=1 (the second, PostgreSQL run of `make test`)
+    keep only tests that use the database: the others (sandbox, SSH, kato)
+    do not depend on it and already ran once on SQLite."""
+    if os.environ.get("TEST_DATABASE_ONLY") != "1":
+        return
+    keep, drop = [], []
+    for item in items:
+        uses_db = item.get_closest_marker("django_db") or DB_FIXTURES & set(getattr(item, "fixturenames", ()))
+        (keep if uses_db else drop).append(item)
+    config.hook.pytest_deselected(items=drop)
+    items[:] = keep
