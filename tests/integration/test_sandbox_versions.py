@@ -60,9 +60,9 @@ def test_3_4_keeps_a_list_under_docker_images(cluster_3_4_1):
     code, out, err = run(cluster_3_4_1, "dea1", "kato config get fence docker/images --json")
     assert json.loads(out) == ["stackato/app-holophonor:3.0.0"]
     code, out, err = run(cluster_3_4_1, "core",
-                         """kato config set fence docker/images '["exampleco/newimg:3.0.0", "stackato/app-holophonor:3.0.0"]' --json""")
+                         """kato config set fence docker/images '["exampleco/newimg:3.0.0", "stackato/app-holophonor:3.0.0"]'""")
     assert code == 0, err
-    assert out.startswith("WARNING: Assumed type struct\n")
+    assert out == "WARNING: Assumed type struct\n- exampleco/newimg:3.0.0\n- stackato/app-holophonor:3.0.0\n"
     assert wait_for(lambda: fence(cluster_3_4_1, "dea1")["image"] == "exampleco/newimg:3.0.0")
 
 

@@ -5,7 +5,7 @@ import time
 from pathlib import Path
 
 from sandbox import cluster, knobs, layout
-from sandbox.nodeside import config_store, fence_status, kato_process
+from sandbox.nodeside import config_store, fence_status, kato_process, versions
 
 
 @contextlib.contextmanager
@@ -27,13 +27,16 @@ def restore(sandbox: dict) -> None:
     knobs.reset_all(Path(sandbox["state_dir"]))
     conn = config_store.connect(sandbox)
     try:
-        configured = config_store.fence_image(conn, sandbox["kato_version"])
+        configured = config_store.fence_image_from(config_store.get_value(conn, "fence"), sandbox["kato_version"])
     except config_store.ConfigError:
         configured = None
     if configured != config_store.BASE_IMAGE:
         config_store.seed(conn, sandbox)
+    # 3.0.1+ fences restart by themselves after the seed: give them a moment;
+    # a 3.0 fence only moves when restarted.
+    settle = 5 if versions.fence_follows_changes(sandbox["kato_version"]) else 0
     for dea in layout.deas(sandbox):
-        if not wait_for_fence(sandbox, dea, config_store.BASE_IMAGE, timeout=5):
+        if not wait_for_fence(sandbox, dea, config_store.BASE_IMAGE, timeout=settle):
             kato_process.restart(dea, "fence", lambda line: None)
 
 
