@@ -93,6 +93,12 @@ say "starting the sandbox cluster: Core + $DEA_NODES DEA nodes from $SANDBOX_BAS
 # Output goes to a file: the sandbox's daemons must not hold our stdout.
 "$PY" manage.py sandbox up --dea "$DEA_NODES" ${KATO_VERSION:+--kato-version "$KATO_VERSION"} \
     </dev/null >>"$sandbox_log" 2>&1 || die "sandbox up failed: $(error_line "$sandbox_log") (log: $sandbox_log)"
+# The fleet shows at once: the sandbox's nodes as a cluster, host keys pinned
+# from the sandbox's own key files, then a first refresh of their facts.
+"$PY" manage.py sandbox register </dev/null >>"$sandbox_log" 2>&1 \
+    || die "sandbox register failed: $(error_line "$sandbox_log") (log: $sandbox_log)"
+"$PY" manage.py refresh_facts </dev/null >>"$sandbox_log" 2>&1 \
+    || die "refreshing the sandbox nodes' facts failed: $(error_line "$sandbox_log") (log: $sandbox_log)"
 
 if pid="$(live_pid "$web_pidfile" runserver)"; then
     say "web server already running (pid $pid)"

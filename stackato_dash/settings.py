@@ -92,6 +92,12 @@ RQ_SHOW_ADMIN_LINK = True
 # itself never enters the database, a job argument or a log line.
 SSH_PRIVATE_KEY_PATH = Path(env.str("SSH_PRIVATE_KEY_PATH", default=str(VAR_DIR / "ssh" / "id_ed25519")))
 
+# Seconds to wait for a node's SSH handshake, and for one remote command.
+SSH_CONNECT_TIMEOUT = env.float("SSH_CONNECT_TIMEOUT", default=10.0)
+SSH_COMMAND_TIMEOUT = env.float("SSH_COMMAND_TIMEOUT", default=120.0)
+# Use the SSH agent (SSH_AUTH_SOCK) instead of the key file.
+SSH_USE_AGENT = env.bool("SSH_USE_AGENT", default=False)
+
 # The local sandbox cluster (sandbox/README.md).
 SANDBOX_DIR = Path(env.str("SANDBOX_DIR", default=str(VAR_DIR / "sandbox")))
 SANDBOX_BASE_ADDRESS = env.str("SANDBOX_BASE_ADDRESS", default="127.0.0.11")

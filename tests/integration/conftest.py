@@ -1,13 +1,16 @@
 """Integration fixtures: one sandbox cluster per test session (real sshd,
 dockerd, registry, Redis), with faults and the fence image reset between
 tests so each test starts from the same cluster."""
+import os
+
 import pytest
 
 from support.sandbox import restore, running_sandbox
 
 # Each cluster gets its own loopback range, so they never clash with each
 # other, with a developer's `make demo` (127.0.0.11...) or the demo test.
-MAIN_SANDBOX_ADDRESS = "127.0.2.11"
+# TEST_SANDBOX_ADDRESS lets two test runs share a machine.
+MAIN_SANDBOX_ADDRESS = os.environ.get("TEST_SANDBOX_ADDRESS", "127.0.2.11")
 
 
 @pytest.fixture(scope="session")

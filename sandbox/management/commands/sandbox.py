@@ -29,6 +29,8 @@ class Command(BaseCommand):
         down.add_argument("--purge", action="store_true", help="also delete the state directory")
         status = sub.add_parser("status", help="nodes, addresses, host keys, fence state")
         status.add_argument("--json", action="store_true")
+        register = sub.add_parser("register", help="add the sandbox to the console as a cluster, host keys pinned")
+        register.add_argument("--name", default="sandbox", help="the Cluster's name (default: sandbox)")
         fault = sub.add_parser("fault", help="make a node (or the registry) misbehave")
         fault.add_argument("node", help="node name or address, or `registry`")
         fault.add_argument("knob", help=", ".join(knobs.KNOBS))
@@ -63,6 +65,12 @@ class Command(BaseCommand):
             fence = node["fence"]["state"] if node["fence"] else "-"
             self.stdout.write(f"{node['name']:<6} {node['address']}:{node['ssh_port']} {' '.join(node['roles']):<26} "
                               f"sshd {node['sshd']:<8} fence {fence:<9} {node['host_key_fingerprint']}")
+
+    def _register(self, state_dir, options):
+        from sandbox.register import register  # needs the nodes app's models
+
+        found = register(state_dir, options["name"])
+        self.stdout.write(f"cluster {found.name}: {found.nodes.count()} nodes registered, host keys pinned")
 
     def _fault(self, state_dir, options):
         self.stdout.write(knobs.apply(state_dir, options["node"], options["knob"], options["value"]))

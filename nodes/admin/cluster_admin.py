@@ -1,0 +1,48 @@
+from django.contrib import admin
+from django.db.models import Count, Q
+
+from nodes import importer, jobs
+from nodes.admin.enqueue import enqueue_for_each
+from nodes.models import Cluster, Node
+from nodes.models.node import Drift
+
+
+@admin.register(Cluster)
+class ClusterAdmin(admin.ModelAdmin):
+    list_display = ["name", "core_address", "kato_behaviour", "registry", "node_count", "drift_summary", "last_import_at", "last_import_error"]
+    readonly_fields = ["last_import_at", "last_import_error", "drift_summary"]
+    search_fields = ["name", "core_address", "api_endpoint"]
+    actions = ["import_nodes", "refresh_facts"]
+
+    def get_queryset(self, request):
+        # Drift counts per cluster in the same query as the clusters.
+        counts = {f"n_{state}": Count("nodes", filter=Q(nodes__drift=state)) for state in Drift.values}
+        return super().get_queryset(request).annotate(n_nodes=Count("nodes"), **counts)
+
+    @admin.display(description="nodes", ordering="n_nodes")
+    def node_count(self, cluster):
+        return cluster.n_nodes
+
+    @admin.display(description="drift")
+    def drift_summary(self, cluster):
+        parts = [f"{getattr(cluster, f'n_{state}', 0)} {label}" for state, label in Drift.choices
+                 if getattr(cluster, f"n_{state}", 0)]
+        return ", ".join(parts) or "no nodes"
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        importer.ensure_core_node(obj)
+
+    def has_import_nodes_permission(self, request):
+        return request.user.has_perm("nodes.import_nodes")
+
+    def has_refresh_facts_permission(self, request):
+        return request.user.has_perm("nodes.refresh_facts")
+
+    @admin.action(description="Import nodes (kato node list on the Core node)", permissions=["import_nodes"])
+    def import_nodes(self, request, queryset):
+        enqueue_for_each(request, queryset, jobs.import_cluster_nodes, "Import nodes")
+
+    @admin.action(description="Refresh facts of every node", permissions=["refresh_facts"])
+    def refresh_facts(self, request, queryset):
+        enqueue_for_each(request, Node.objects.filter(cluster__in=queryset), jobs.refresh_node_facts, "Refresh facts")

@@ -1,0 +1,70 @@
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core import signing
+from django.template.response import TemplateResponse
+
+from nodes import host_keys, jobs
+from nodes.admin.enqueue import enqueue_for_each
+from nodes.forms import NodeForm
+from nodes.models import Node
+
+
+@admin.register(Node)
+class NodeAdmin(admin.ModelAdmin):
+    form = NodeForm
+    list_display = ["address", "cluster", "role_list", "drift", "fence_state", "fence_image", "reachable", "last_seen", "enabled", "in_maintenance"]
+    list_filter = ["cluster", "drift", "enabled", "in_maintenance", "reachable"]
+    list_select_related = ["cluster"]
+    search_fields = ["address", "fence_image", "desired_image"]
+    actions = ["trust_host_key", "refresh_facts"]
+    fieldsets = [
+        (None, {"fields": ["cluster", "address", "ssh_port", "ssh_user", "roles", "enabled", "in_maintenance"]}),
+        ("Host key", {"fields": ["host_key_type", "host_key_fingerprint", "host_key_trusted_at", "host_key_trusted_by",
+                                 "host_key_mismatch_fingerprint", "host_key_mismatch_at"]}),
+        ("Facts", {"fields": ["drift", "reachable", "last_seen", "facts_refreshed_at", "last_error", "desired_image",
+                              "fence_state", "fence_pid", "fence_image", "fence_started_at", "docker_version", "images"]}),
+    ]
+    readonly_fields = [f for name, opts in fieldsets[1:] for f in opts["fields"]]
+
+    @admin.display(description="roles")
+    def role_list(self, node):
+        return " ".join(node.roles)
+
+    def has_trust_host_key_permission(self, request):
+        return request.user.has_perm("nodes.trust_host_key")
+
+    def has_refresh_facts_permission(self, request):
+        return request.user.has_perm("nodes.refresh_facts")
+
+    @admin.action(description="Refresh facts", permissions=["refresh_facts"])
+    def refresh_facts(self, request, queryset):
+        enqueue_for_each(request, queryset, jobs.refresh_node_facts, "Refresh facts")
+
+    @admin.action(description="Trust host key…", permissions=["trust_host_key"])
+    def trust_host_key(self, request, queryset):
+        if request.POST.get("post") == "yes":
+            return self._pin_confirmed(request, queryset)
+        presented = [host_keys.scan(node) for node in queryset.select_related("cluster")]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Trust host keys",
+            "opts": self.model._meta,
+            "presented": presented,
+            "trustable": any(row.key for row in presented),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media,
+        }
+        return TemplateResponse(request, "admin/nodes/node/trust_host_key.html", context)
+
+    def _pin_confirmed(self, request, queryset):
+        for node in queryset:
+            token = request.POST.get(f"key_{node.pk}", "")
+            try:
+                key = host_keys.key_from_token(node, token)
+            except signing.BadSignature:
+                messages.error(request, f"{node.address}: the confirmation for this key is missing, expired or "
+                                        "not from this page; nothing was pinned. Start again.")
+                continue
+            host_keys.pin(node, key, request.user.get_username())
+            messages.success(request, f"{node.address}: pinned {key.key_type} {key.fingerprint}.")
+        return None

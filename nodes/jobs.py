@@ -1,0 +1,18 @@
+"""RQ jobs for nodes. They take primary keys, re-read the rows, and keep
+their results on the rows (DESIGN.md section 3)."""
+from nodes import facts, importer, remote
+from nodes.models import Cluster, Node
+
+
+def refresh_node_facts(node_id: int) -> str:
+    node = Node.objects.select_related("cluster").get(pk=node_id)
+    with remote.session_pool() as pool:
+        facts.refresh(node, pool)
+    return node.drift
+
+
+def import_cluster_nodes(cluster_id: int) -> str:
+    cluster = Cluster.objects.get(pk=cluster_id)
+    with remote.session_pool() as pool:
+        created, updated = importer.import_nodes(cluster, pool)
+    return f"{created} created, {updated} updated"

@@ -1,0 +1,5 @@
+from nodes.models.cluster import Cluster
+from nodes.models.fence_restart import FenceRestart
+from nodes.models.node import Node
+
+__all__ = ["Cluster", "Node", "FenceRestart"]

@@ -1,0 +1,45 @@
+from django.db import models
+
+from nodes.validators import port_validators, validate_config_path, validate_registry_location, validate_ssh_user
+
+
+class KatoBehaviour(models.TextChoices):
+    # How fence picks up a new image (DESIGN.md section 2).
+    RESTART_NEEDED = "3.0", "3.0: fence reads docker/image at start (restart needed)"
+    RELOADS = "3.0.1", "3.0.1+: fence reloads on every config change"
+    IMAGE_LIST = "3.4", "3.4+: docker/images list, fence reloads on change"
+
+
+class Cluster(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    core_address = models.GenericIPAddressField(
+        "Core node address", protocol="IPv4", help_text="The primary node's private IPv4 address, as kato shows it.")
+    api_endpoint = models.CharField(max_length=255, blank=True, help_text="e.g. api.paas.example.com")
+    registry = models.CharField(
+        "registry location", max_length=255, blank=True, validators=[validate_registry_location],
+        help_text="host:port of the cluster's Docker registry on the Core node; empty for none.")
+    kato_behaviour = models.CharField(max_length=8, choices=KatoBehaviour.choices, default=KatoBehaviour.RESTART_NEEDED)
+    config_component = models.CharField(max_length=64, default="fence", validators=[validate_config_path])
+    config_key = models.CharField(max_length=128, default="docker/image", validators=[validate_config_path])
+    ssh_user = models.CharField("default SSH user", max_length=32, default="root", validators=[validate_ssh_user])
+    ssh_port = models.PositiveIntegerField("default SSH port", default=22, validators=port_validators)
+    # What the last import found, so the console can say why it failed.
+    last_import_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_import_error = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def image_key(self) -> str:
+        """The config key that names fence's image: 3.4 keeps a list."""
+        if self.kato_behaviour == KatoBehaviour.IMAGE_LIST and self.config_key == "docker/image":
+            return "docker/images"
+        return self.config_key
+
+    @property
+    def core_node(self):
+        return self.nodes.filter(address=self.core_address).first()

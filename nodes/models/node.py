@@ -1,0 +1,77 @@
+from django.db import models
+
+from nodes.validators import port_validators, validate_roles, validate_ssh_user
+
+
+class Drift(models.TextChoices):
+    """How a node differs from what the cluster config asks (nodes/drift.py)."""
+    IN_SYNC = "in_sync", "in sync"
+    NOT_RESTARTED = "not_restarted", "config changed, fence not restarted"
+    IMAGE_MISSING = "image_missing", "desired image missing on node"
+    FENCE_DOWN = "fence_down", "fence not RUNNING"
+    UNREACHABLE = "unreachable", "unreachable"
+    HOST_KEY_UNKNOWN = "host_key_unknown", "host key unknown"
+    HOST_KEY_CHANGED = "host_key_changed", "host key changed"
+    UNKNOWN = "unknown", "not refreshed yet"
+
+
+class Node(models.Model):
+    cluster = models.ForeignKey("nodes.Cluster", on_delete=models.PROTECT, related_name="nodes")
+    address = models.GenericIPAddressField(protocol="IPv4", help_text="The node's private IPv4 address: its identity in Stackato.")
+    ssh_port = models.PositiveIntegerField("SSH port", default=22, validators=port_validators)
+    ssh_user = models.CharField("SSH user", max_length=32, default="root", validators=[validate_ssh_user])
+    roles = models.JSONField(default=list, blank=True, validators=[validate_roles], help_text="As `kato node list` reports them.")
+    enabled = models.BooleanField(default=True, help_text="Disabled nodes are left out of rollouts.")
+    in_maintenance = models.BooleanField(default=False, help_text="Nodes in maintenance are left out of rollouts.")
+
+    # The pinned host key: set only by the "Trust host key" action, after an
+    # operator compared the fingerprint (never trusted on first use).
+    host_key_type = models.CharField(max_length=64, blank=True, editable=False)
+    host_key = models.TextField(blank=True, editable=False, help_text="base64, as in known_hosts")
+    host_key_fingerprint = models.CharField(max_length=128, blank=True, editable=False)
+    host_key_trusted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    host_key_trusted_by = models.CharField(max_length=150, blank=True, editable=False)
+    # Last time the node presented another key than the pinned one.
+    host_key_mismatch_fingerprint = models.CharField(max_length=128, blank=True, editable=False)
+    host_key_mismatch_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    # Facts, written by the refresh job.
+    last_seen = models.DateTimeField(null=True, blank=True, editable=False)
+    reachable = models.BooleanField(null=True, editable=False)
+    desired_image = models.CharField(max_length=512, blank=True, editable=False, help_text="What the cluster config named at the last refresh.")
+    fence_state = models.CharField(max_length=16, blank=True, editable=False)
+    fence_pid = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    fence_image = models.CharField(max_length=512, blank=True, editable=False)
+    fence_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    docker_version = models.CharField(max_length=64, blank=True, editable=False)
+    images = models.JSONField(default=list, blank=True, editable=False, help_text="[{ref, id, digest}] on the node's engine")
+    facts_refreshed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error = models.TextField(blank=True, editable=False)
+    drift = models.CharField(max_length=32, choices=Drift.choices, default=Drift.HOST_KEY_UNKNOWN, editable=False, db_index=True)
+
+    class Meta:
+        ordering = ["cluster__name", "address"]
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "address"], name="node_address_unique_in_cluster",
+                                    violation_error_message="This cluster already has a node with this address."),
+        ]
+        permissions = [
+            ("trust_host_key", "Can trust a node's SSH host key"),
+            ("refresh_facts", "Can refresh node facts"),
+            ("import_nodes", "Can import nodes from kato"),
+        ]
+
+    def __str__(self):
+        return f"{self.address} ({self.cluster})"
+
+    @property
+    def is_dea(self) -> bool:
+        return "dea" in self.roles
+
+    @property
+    def is_trusted(self) -> bool:
+        return bool(self.host_key)
+
+    @property
+    def image_refs(self) -> set[str]:
+        return {image["ref"] for image in self.images}
