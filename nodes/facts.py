@@ -2,7 +2,7 @@
 from django.utils import timezone
 
 from nodes import drift, remote, remote_docker, ssh
-from nodes.kato import Kato, KatoError
+from nodes.kato import Kato
 
 FACT_FIELDS = [
     "last_seen", "reachable", "desired_image", "fence_state", "fence_pid", "fence_image", "fence_started_at",
@@ -27,8 +27,8 @@ def refresh(node, pool: ssh.SessionPool) -> None:
     except (ssh.Unreachable, ssh.ConnectionLost, ssh.AuthenticationFailed, ssh.CommandTimeout) as error:
         node.reachable = False
         node.last_error = str(error)
-    except (ssh.SSHError, KatoError) as error:
-        # It answered, but not the way a Stackato node should.
+    except (ssh.SSHError, ssh.RemoteCommandError) as error:
+        # It answered, but not the way a Stackato node should (kato or docker failed).
         node.reachable = True
         node.last_seen = node.facts_refreshed_at
         node.last_error = str(error)

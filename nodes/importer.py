@@ -3,7 +3,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from nodes import remote, ssh
-from nodes.kato import Kato, KatoError
+from nodes.kato import Kato
 from nodes.models import Cluster, Node
 
 
@@ -22,7 +22,7 @@ def import_nodes(cluster: Cluster, pool: ssh.SessionPool) -> tuple[int, int]:
     cluster.last_import_at = timezone.now()
     try:
         entries = Kato(pool.get(remote.endpoint(core))).node_list()
-    except (ssh.SSHError, KatoError) as error:
+    except (ssh.SSHError, ssh.RemoteCommandError) as error:
         if isinstance(error, ssh.HostKeyChanged):
             remote.record_host_key_mismatch(core, error)
             core.save(update_fields=["host_key_mismatch_fingerprint", "host_key_mismatch_at", "last_error"])

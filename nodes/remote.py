@@ -19,6 +19,7 @@ def session_pool() -> ssh.SessionPool:
 
 def record_host_key_mismatch(node, error: ssh.HostKeyChanged) -> None:
     """Keep the event on the node: the console shows both fingerprints."""
-    node.host_key_mismatch_fingerprint = error.presented.fingerprint
+    # presented is None when the node offers no key of the pinned type at all.
+    node.host_key_mismatch_fingerprint = error.presented.fingerprint if error.presented else "no key of the pinned type"
     node.host_key_mismatch_at = timezone.now()
     node.last_error = str(error)

@@ -11,6 +11,7 @@ import hashlib
 import select
 import shlex
 import socket
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -178,16 +179,22 @@ def _handshake(address: str, port: int, timeout: float, key_types: Sequence[str]
     transport.banner_timeout = transport.handshake_timeout = transport.auth_timeout = timeout
     if key_types is not None:
         transport.get_security_options().key_types = list(key_types)
+    # With an event, start_client returns at once and the wait is ours: without
+    # one it gives up silently at its timeout, leaving a half-made transport.
+    done, finished = threading.Event(), False
     try:
-        transport.start_client(timeout=timeout)
-    except paramiko.ssh_exception.IncompatiblePeer:
-        transport.close()
-        raise
+        transport.start_client(event=done)
+        finished = done.wait(timeout)
+        problem = None if finished and transport.is_active() else transport.get_exception()
     except (paramiko.SSHException, EOFError, OSError) as exc:
-        transport.close()
-        raise Unreachable(f"SSH handshake failed within {timeout:g} s: {exc or exc.__class__.__name__}",
-                          address, port) from None
-    return transport
+        problem = exc
+    if finished and transport.is_active():
+        return transport
+    transport.close()
+    if isinstance(problem, paramiko.ssh_exception.IncompatiblePeer):
+        raise problem
+    reason = (str(problem) or problem.__class__.__name__) if problem else "no answer"
+    raise Unreachable(f"no SSH handshake within {timeout:g} s: {reason}", address, port)
 
 
 def scan_host_key(address: str, port: int, timeout: float = CONNECT_TIMEOUT) -> HostKey:

@@ -4,11 +4,10 @@ import re
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 
-# Roles a Stackato node can report in `kato node list` (DESIGN.md section 2).
-KNOWN_ROLES = (
-    "primary", "controller", "router", "dea", "data-services", "filesystem", "harbor",
-    "load_balancer", "memcached", "mongodb", "mysql", "postgresql", "rabbit", "rabbit3", "redis",
-)
+from nodes.kato import KNOWN_ROLES as _ROLES
+
+# Roles a Stackato node can report in `kato node list` (one list, the kato client's).
+KNOWN_ROLES = tuple(sorted(_ROLES))
 
 port_validators = [MinValueValidator(1), MaxValueValidator(65535)]
 

@@ -6,6 +6,7 @@ import threading
 import time
 from pathlib import Path
 
+import paramiko
 import pytest
 
 from nodes import ssh
@@ -115,7 +116,14 @@ def test_a_port_that_never_speaks_ssh_times_out_as_unreachable():
     # Accepts TCP and then says nothing: only the connect timeout ends the wait.
     listener = socket.create_server(("127.0.0.1", 0))
     accepted = []
-    threading.Thread(target=lambda: accepted.append(listener.accept()), daemon=True).start()
+
+    def accept():
+        try:
+            accepted.append(listener.accept())
+        except OSError:  # closed before anyone connected
+            pass
+
+    threading.Thread(target=accept, daemon=True).start()
     try:
         started = time.monotonic()
         with pytest.raises(ssh.Unreachable):
@@ -179,3 +187,70 @@ def test_a_key_the_node_does_not_accept_fails_authentication(sandbox, tmp_path):
     assert "PRIVATE KEY" not in str(caught.value)
     with pytest.raises(ssh.AuthenticationFailed, match="does not exist"):
         session(sandbox, "dea1", private_key_path=tmp_path / "missing").run(["true"])
+
+
+class _RefusingServer(paramiko.ServerInterface):
+    def get_allowed_auths(self, username):
+        return "publickey"
+
+    def check_auth_publickey(self, username, key):
+        return paramiko.common.AUTH_FAILED
+
+
+def _serve_with_host_keys(host_keys):
+    """A paramiko SSH server on 127.0.0.1 offering several host keys (refusing every login)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            transport = paramiko.Transport(conn)
+            for key in host_keys:
+                transport.add_server_key(key)
+            try:
+                transport.start_server(server=_RefusingServer())
+            except Exception:  # the client hanging up mid-handshake is the point of some checks
+                transport.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener
+
+
+def test_a_node_with_several_host_keys_is_held_to_the_pinned_one(sandbox, tmp_path):
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "ed")], check=True)
+    ed25519, rsa = paramiko.PKey.from_path(tmp_path / "ed"), paramiko.RSAKey.generate(2048)
+    listener = _serve_with_host_keys([ed25519, rsa])
+    port = listener.getsockname()[1]
+    try:
+        # Pinned RSA: the RSA key is negotiated even though ed25519 is preferred,
+        # so the check passes and we get as far as (refused) authentication.
+        pinned_rsa = Endpoint("127.0.0.1", port, "root", HostKey.from_pkey(rsa))
+        with pytest.raises(ssh.AuthenticationFailed):
+            Session(pinned_rsa, private_key_path=sandbox["client_key"], connect_timeout=5).run(["true"])
+        # A different RSA key pinned: refused, and the key it names is the node's RSA key.
+        other = HostKey.from_pkey(paramiko.RSAKey.generate(2048))
+        with pytest.raises(ssh.HostKeyChanged) as caught:
+            Session(Endpoint("127.0.0.1", port, "root", other), private_key_path=sandbox["client_key"],
+                    connect_timeout=5).run(["true"])
+        assert caught.value.presented == HostKey.from_pkey(rsa)
+    finally:
+        listener.close()
+
+
+def test_the_ssh_agent_can_hold_the_key(sandbox, tmp_path, monkeypatch):
+    agent_socket = tmp_path / "agent.sock"
+    agent = subprocess.Popen(["ssh-agent", "-D", "-a", str(agent_socket)], stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 5
+        while not agent_socket.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(agent_socket))
+        subprocess.run(["ssh-add", "-q", sandbox["client_key"]], check=True, capture_output=True)
+        with session(sandbox, "dea1", private_key_path="/nonexistent", use_agent=True) as s:
+            assert s.run(["true"]).exit_code == 0
+    finally:
+        agent.terminate()
+        agent.wait(5)

@@ -1,0 +1,52 @@
+"""Appends build and push output to an image version's log, one row per
+line as it arrives (DESIGN.md: logs are written as they happen)."""
+from django.db.models import Max
+
+from images.models import BuildLogLine
+
+LINE_MAX = 8000  # characters kept of one line
+LINES_MAX = 20000  # lines kept per writer (one build or one push); the rest is counted
+
+
+class LogWriter:
+    def __init__(self, version_id: int):
+        self.version_id = version_id
+        last = BuildLogLine.objects.filter(version_id=version_id).aggregate(last=Max("number"))["last"]
+        self.next_number = (last or 0) + 1
+        self.partial = ""
+        self.written = 0
+        self.dropped = 0
+
+    def line(self, text: str) -> None:
+        if self.written >= LINES_MAX:
+            self.dropped += 1
+            return
+        self._store(text)
+        self.written += 1
+
+    def _store(self, text: str) -> None:
+        # PostgreSQL text cannot hold NUL; a line may be any bytes the build printed.
+        text = text.replace("\x00", "\ufffd").rstrip("\r")
+        if len(text) > LINE_MAX:
+            text = text[:LINE_MAX] + f" ... ({len(text) - LINE_MAX} more characters)"
+        BuildLogLine.objects.create(version_id=self.version_id, number=self.next_number, text=text)
+        self.next_number += 1
+
+    def feed(self, chunk: str) -> list[str]:
+        """Add stream text; store and return each line it completes. The engine
+        sends "Step 2/3 : RUN x" and its "\\n" as two chunks, so lines are joined."""
+        self.partial += chunk
+        complete = []
+        while "\n" in self.partial:
+            text, self.partial = self.partial.split("\n", 1)
+            self.line(text)
+            complete.append(text)
+        return complete
+
+    def flush(self) -> None:
+        if self.partial:
+            self.line(self.partial)
+            self.partial = ""
+        if self.dropped:
+            self._store(f"... {self.dropped} more line(s) not stored (over {LINES_MAX})")
+            self.dropped = 0

@@ -1,0 +1,6 @@
+from images.models.build_log import BuildLogLine
+from images.models.image_version import ImageVersion, ImmutableVersion
+from images.models.run_step import RunStep
+from images.models.status import Status
+
+__all__ = ["ImageVersion", "ImmutableVersion", "RunStep", "BuildLogLine", "Status"]

@@ -1,0 +1,101 @@
+"""The push job: seed registry steps 4-5 (tag <registry>/<repository>:<tag>,
+push), then the digest the engine reports is checked against the registry's
+own Docker-Content-Digest before the version counts as pushed. Until then
+registry_reference and manifest_digest stay empty: no half-registered version."""
+import docker
+from django.utils import timezone
+
+from images import engine, registry, transitions
+from images.log_writer import LogWriter
+from images.models import ImageVersion, Status
+
+
+class PushFailed(Exception):
+    """The push ran and did not end with a verified manifest in the registry."""
+
+
+def target(version: ImageVersion) -> tuple[str, str]:
+    """(repository with registry host, tag) to push to."""
+    return f"{version.cluster.registry}/{version.repository}", version.tag
+
+
+def run(version_id: int) -> str:
+    version = transitions.start(version_id, Status.PUSHING, transitions.QUEUED_FOR_PUSH)
+    if version is None:
+        return "not queued for a push: nothing done"
+    log = LogWriter(version.pk)
+    try:
+        return _push(version, log)
+    except Exception as error:
+        log.flush()
+        transitions.finish(version, Status.ERRORED, f"internal error: {error.__class__.__name__}: {error}")
+        raise
+
+
+def _push(version: ImageVersion, log: LogWriter) -> str:
+    location = version.cluster.registry
+    if not location:
+        # Provisioning may have been undone since the push was queued.
+        log.line("=== no registry: the version stays local")
+        transitions.finish(version, Status.BUILT, local=True)
+        return version.status
+    repository, tag = target(version)
+    log.line(f"=== push {repository}:{tag} from {engine.describe()} at {timezone.now():%Y-%m-%d %H:%M:%S %Z}")
+    try:
+        _refuse_existing_tag(version, location)
+        with engine.open_engine(version.cluster) as api:
+            try:
+                pushed = _stream_push(api, version, repository, tag, log)
+            except engine.CONNECTION_ERRORS as lost:
+                raise engine.EngineUnavailable(f"the build engine {engine.describe()} failed during the push: {lost}") from None
+        answered = registry.manifest_digest(location, version.repository, tag)
+    except engine.EngineUnavailable as error:
+        log.line(f"ERROR: {error}")
+        transitions.finish(version, Status.ERRORED, str(error))
+        return version.status
+    except (PushFailed, registry.RegistryError) as error:
+        reason = f"push to {location} failed: {error}. Nothing was recorded as pushed."
+        log.line(f"ERROR: {reason}")
+        transitions.finish(version, Status.FAILED, reason)
+        return version.status
+    if answered != pushed:
+        reason = (f"push to {location} failed verification: the engine pushed {pushed} but the registry serves "
+                  f"{answered or 'no manifest'} for {version.repository}:{tag}. Nothing was recorded as pushed.")
+        log.line(f"ERROR: {reason}")
+        transitions.finish(version, Status.FAILED, reason)
+        return version.status
+    log.line(f"=== pushed {repository}:{tag}@{pushed} (the registry's Docker-Content-Digest agrees)")
+    transitions.finish(version, Status.PUSHED, registry_reference=f"{repository}:{tag}", manifest_digest=pushed,
+                       local=False, pushed_at=timezone.now())
+    return version.status
+
+
+def _refuse_existing_tag(version: ImageVersion, location: str) -> None:
+    """Asked first, so a registry that is down fails before anything moves,
+    and a tag someone else pushed is never overwritten."""
+    existing = registry.manifest_digest(location, version.repository, version.tag)
+    if existing:
+        raise PushFailed(f"the registry already holds {version}, as {existing}; tags are immutable, so it was "
+                         "not overwritten (build a new version with a new tag)")
+
+
+def _stream_push(api, version: ImageVersion, repository: str, tag: str, log: LogWriter) -> str:
+    try:
+        api.tag(version.image_id, repository, tag)
+    except docker.errors.NotFound:
+        raise PushFailed(f"the built image {version.image_id[:19]} is no longer on the build engine "
+                         f"{engine.describe()}; build a new version") from None
+    digest, error = None, None
+    for chunk in api.push(repository, tag=tag, stream=True, decode=True):
+        if chunk.get("error"):
+            error = chunk["error"].strip()
+            log.line(f"ERROR: {error}")
+        elif chunk.get("status") and not (chunk.get("progressDetail") or {}):
+            # Progress bars repeat many times a second; only state changes are kept.
+            log.line(f"{chunk['id']}: {chunk['status']}" if chunk.get("id") else chunk["status"])
+        digest = (chunk.get("aux") or {}).get("Digest", digest)
+    if error:
+        raise PushFailed(error)
+    if not digest:
+        raise PushFailed("the engine's push stream ended without reporting a manifest digest")
+    return digest

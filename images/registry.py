@@ -1,0 +1,123 @@
+"""A small client of the Docker registry HTTP API v2 (plain HTTP, no auth:
+the seed's registry on the Core node is an insecure one on the private
+network). Names are validated before they go into a URL."""
+import http.client
+import json
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from images.references import PATH_RE, TAG_RE
+
+# Every manifest type a push can produce; the registry answers with the
+# digest of the manifest it stores, whichever of these it is.
+MANIFEST_TYPES = ", ".join([
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+])
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}", re.ASCII)
+_NEXT_LINK = re.compile(r'<([^>]+)>;\s*rel="next"')
+PAGES_MAX = 50
+
+# No proxy: the registry is on the cluster's private network, and a proxy
+# from the environment must not see (or break) these requests.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class RegistryError(Exception):
+    """The registry answered something this client cannot use."""
+
+
+class RegistryUnreachable(RegistryError):
+    """Nothing (or no HTTP) answers at the registry's location."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: dict
+    body: bytes
+
+
+def _request(location: str, path: str, *, method: str = "GET", accept: str | None = None) -> Answer:
+    url = f"http://{location}{path}"
+    request = urllib.request.Request(url, method=method, headers={"Accept": accept} if accept else {})
+    try:
+        with _OPENER.open(request, timeout=settings.REGISTRY_TIMEOUT) as response:
+            return Answer(response.status, dict(response.headers), response.read())
+    except urllib.error.HTTPError as error:
+        with error:
+            return Answer(error.code, dict(error.headers or {}), error.read() if method != "HEAD" else b"")
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
+        reason = getattr(error, "reason", None) or error
+        raise RegistryUnreachable(f"the registry at {location} does not answer ({reason})") from None
+
+
+def _name(name: str) -> str:
+    if not PATH_RE.fullmatch(name or ""):
+        raise RegistryError(f"{name!r:.80} is not a repository name")
+    return name
+
+
+def _json(location: str, answer: Answer, what: str) -> dict:
+    try:
+        return json.loads(answer.body)
+    except ValueError:
+        raise RegistryError(f"the registry at {location} answered {what} with something that is not JSON") from None
+
+
+def ping(location: str) -> None:
+    """Raise unless a v2 registry that needs no login answers at location."""
+    answer = _request(location, "/v2/")
+    if answer.status == 401:
+        raise RegistryError(f"the registry at {location} requires a login, which this console does not support")
+    if answer.status != 200:
+        raise RegistryError(f"{location} answered /v2/ with HTTP {answer.status}: not a Docker registry (v2 API)")
+
+
+def manifest_digest(location: str, name: str, tag: str) -> str | None:
+    """The registry's Docker-Content-Digest for name:tag, or None if it has no such tag."""
+    if not TAG_RE.fullmatch(tag or ""):
+        raise RegistryError(f"{tag!r:.80} is not a tag")
+    answer = _request(location, f"/v2/{_name(name)}/manifests/{tag}", method="HEAD", accept=MANIFEST_TYPES)
+    if answer.status == 404:
+        return None
+    if answer.status != 200:
+        raise RegistryError(f"the registry at {location} answered HTTP {answer.status} for {name}:{tag}")
+    digest = {k.lower(): v for k, v in answer.headers.items()}.get("docker-content-digest", "")
+    if not _DIGEST.fullmatch(digest):
+        raise RegistryError(f"the registry at {location} gave no usable Docker-Content-Digest for {name}:{tag}")
+    return digest
+
+
+def _paged(location: str, path: str, key: str) -> list[str]:
+    items, pages = [], 0
+    while path and pages < PAGES_MAX:
+        answer = _request(location, path)
+        if answer.status == 404:  # a repository with no tags left
+            break
+        if answer.status != 200:
+            raise RegistryError(f"the registry at {location} answered HTTP {answer.status} for {path}")
+        items += _json(location, answer, path).get(key) or []
+        link = _NEXT_LINK.search({k.lower(): v for k, v in answer.headers.items()}.get("link", ""))
+        # Only the path of a next link is followed: always the same registry.
+        path = None
+        if link:
+            parts = urllib.parse.urlsplit(link[1])
+            path = f"{parts.path}?{parts.query}" if parts.query else parts.path
+        pages += 1
+    return [item for item in items if isinstance(item, str)]
+
+
+def repositories(location: str) -> list[str]:
+    return sorted(_paged(location, "/v2/_catalog?n=1000", "repositories"))
+
+
+def tags(location: str, name: str) -> list[str]:
+    return sorted(_paged(location, f"/v2/{_name(name)}/tags/list", "tags"))
