@@ -26,10 +26,9 @@ def read_active_image(cluster) -> str:
             raise ActiveImageError(f"could not read the active image of {cluster} on its Core node: {error}") from None
 
 
-def _repository(cluster, ref: references.Reference) -> str:
-    # The cluster's own registry host is dropped: it is added back at push.
-    if ref.domain and ref.domain != cluster.registry:
-        return ref.name.replace(":", "-")  # unlikely, and then a valid local name is still needed
+def _repository(ref: references.Reference) -> str:
+    # The path only: the cluster's registry host is added back at push, and a
+    # new image FROM another registry's image lives in ours under the same path.
     return ref.path
 
 
@@ -56,11 +55,7 @@ def draft_from_active(cluster, user) -> ImageVersion:
         ref = references.parse(text)
     except ValueError as error:
         raise ActiveImageError(f"the active image of {cluster} is not a reference we can build FROM: {error}") from None
-    repository = _repository(cluster, ref)
-    try:
-        references.validate_repository(repository)
-    except Exception:  # noqa: BLE001 - a ValidationError; say it in our words
-        raise ActiveImageError(f"cannot derive a repository name from the active image {text!r}") from None
+    repository = _repository(ref)
     tag = tags.next_free_tag(ref.tag, _taken_tags(cluster, repository))
     version = ImageVersion(cluster=cluster, repository=repository, tag=tag, from_reference=text,
                            parent=_known_parent(cluster, text, ref), created_by=user,

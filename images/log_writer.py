@@ -1,11 +1,16 @@
 """Appends build and push output to an image version's log, one row per
 line as it arrives (DESIGN.md: logs are written as they happen)."""
+import re
+
 from django.db.models import Max
 
 from images.models import BuildLogLine
 
 LINE_MAX = 8000  # characters kept of one line
 LINES_MAX = 20000  # lines kept per writer (one build or one push); the rest is counted
+# The engine colours a step's stderr with terminal escapes (ESC[91m ... ESC[0m):
+# meaningless on a web page, and they would hide the text from a search.
+_TERMINAL_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 class LogWriter:
@@ -21,14 +26,15 @@ class LogWriter:
         if self.written >= LINES_MAX:
             self.dropped += 1
             return
+        text = _TERMINAL_ESCAPE.sub("", text).rstrip("\r")
+        if len(text) > LINE_MAX:
+            text = text[:LINE_MAX] + f" ... ({len(text) - LINE_MAX} more characters)"
         self._store(text)
         self.written += 1
 
     def _store(self, text: str) -> None:
         # PostgreSQL text cannot hold NUL; a line may be any bytes the build printed.
-        text = text.replace("\x00", "\ufffd").rstrip("\r")
-        if len(text) > LINE_MAX:
-            text = text[:LINE_MAX] + f" ... ({len(text) - LINE_MAX} more characters)"
+        text = text.replace("\x00", "\ufffd")
         BuildLogLine.objects.create(version_id=self.version_id, number=self.next_number, text=text)
         self.next_number += 1
 

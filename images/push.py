@@ -42,12 +42,13 @@ def _push(version: ImageVersion, log: LogWriter) -> str:
     repository, tag = target(version)
     log.line(f"=== push {repository}:{tag} from {engine.describe()} at {timezone.now():%Y-%m-%d %H:%M:%S %Z}")
     try:
-        _refuse_existing_tag(version, location)
         with engine.open_engine(version.cluster) as api:
             try:
-                pushed = _stream_push(api, version, repository, tag, log)
+                pushed = _already_there(api, version, location, repository, log) or \
+                    _stream_push(api, version, repository, tag, log)
             except engine.CONNECTION_ERRORS as lost:
-                raise engine.EngineUnavailable(f"the build engine {engine.describe()} failed during the push: {lost}") from None
+                raise engine.EngineUnavailable(
+                    f"the build engine {engine.describe()} failed during the push: {lost}") from None
         answered = registry.manifest_digest(location, version.repository, tag)
     except engine.EngineUnavailable as error:
         log.line(f"ERROR: {error}")
@@ -70,13 +71,23 @@ def _push(version: ImageVersion, log: LogWriter) -> str:
     return version.status
 
 
-def _refuse_existing_tag(version: ImageVersion, location: str) -> None:
-    """Asked first, so a registry that is down fails before anything moves,
-    and a tag someone else pushed is never overwritten."""
+def _already_there(api, version: ImageVersion, location: str, repository: str, log: LogWriter) -> str | None:
+    """Asked before pushing, so a registry that is down fails before anything
+    moves and a tag pushed by someone else is never overwritten. The one
+    exception is this very image, pushed by an earlier attempt whose worker
+    died before saving: the engine lists that digest among the image's own."""
     existing = registry.manifest_digest(location, version.repository, version.tag)
-    if existing:
-        raise PushFailed(f"the registry already holds {version}, as {existing}; tags are immutable, so it was "
-                         "not overwritten (build a new version with a new tag)")
+    if not existing:
+        return None
+    try:
+        own = api.inspect_image(version.image_id).get("RepoDigests") or []
+    except docker.errors.NotFound:
+        own = []
+    if f"{repository}@{existing}" in own:
+        log.line(f"the registry already holds this image as {existing} (an earlier push of this version)")
+        return existing
+    raise PushFailed(f"the registry already holds {version}, as {existing}; tags are immutable, so it was "
+                     "not overwritten (build a new version with a new tag)")
 
 
 def _stream_push(api, version: ImageVersion, repository: str, tag: str, log: LogWriter) -> str:

@@ -26,12 +26,14 @@ class TagRow:
 def list_tags(cluster) -> tuple[list[TagRow], bool]:
     """(rows, truncated); RegistryError when the registry cannot be read."""
     known = {(v.repository, v.tag): v for v in ImageVersion.objects.filter(cluster=cluster)}
-    rows, lookups = [], 0
+    rows, lookups, skipped = [], 0, 0
     for repository in registry.repositories(cluster.registry):
         for tag in registry.tags(cluster.registry, repository):
             digest = None
             if lookups < DIGESTS_MAX:
                 digest = registry.manifest_digest(cluster.registry, repository, tag)
                 lookups += 1
+            else:
+                skipped += 1
             rows.append(TagRow(repository, tag, digest, known.get((repository, tag))))
-    return rows, lookups >= DIGESTS_MAX
+    return rows, skipped > 0

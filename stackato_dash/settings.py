@@ -98,6 +98,15 @@ SSH_COMMAND_TIMEOUT = env.float("SSH_COMMAND_TIMEOUT", default=120.0)
 # Use the SSH agent (SSH_AUTH_SOCK) instead of the key file.
 SSH_USE_AGENT = env.bool("SSH_USE_AGENT", default=False)
 
+# The Docker engine that builds and pushes image versions (images/engine.py):
+# unix:///path/docker.sock, tcp://127.0.0.1:2375 (plain TCP, no TLS), or
+# ssh-node:<node address> for that node's engine over its pinned SSH session.
+BUILD_DOCKER_HOST = env.str("BUILD_DOCKER_HOST", default="unix:///var/run/docker.sock")
+# Seconds a call to the build engine may stay silent (a long RUN step prints nothing).
+BUILD_TIMEOUT = env.int("BUILD_TIMEOUT", default=1800)
+# Seconds to wait for a cluster registry's answer (v2 API).
+REGISTRY_TIMEOUT = env.float("REGISTRY_TIMEOUT", default=5.0)
+
 # The local sandbox cluster (sandbox/README.md).
 SANDBOX_DIR = Path(env.str("SANDBOX_DIR", default=str(VAR_DIR / "sandbox")))
 SANDBOX_BASE_ADDRESS = env.str("SANDBOX_BASE_ADDRESS", default="127.0.0.11")

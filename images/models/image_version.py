@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
 
-from images import dockerfile
+from images.dockerfile import default_cmd, render, validate_cmd
 from images.models.status import EDITABLE_STATES, RUNNING_STATES, Status
 from images.references import REFERENCE_MAX, validate_reference, validate_repository, validate_tag
 
@@ -19,14 +19,15 @@ class ImageVersion(models.Model):
     cluster = models.ForeignKey("nodes.Cluster", on_delete=models.PROTECT, related_name="image_versions")
     repository = models.CharField(max_length=255, validators=[validate_repository],
                                   help_text="e.g. exampleco/newimg; the cluster registry is prefixed when pushing.")
-    tag = models.CharField(max_length=128, validators=[validate_tag], help_text="e.g. 1.0.1; built once, never rebuilt.")
+    tag = models.CharField(max_length=128, validators=[validate_tag],
+                           help_text="e.g. 1.0.1; built once, never rebuilt.")
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children",
                                help_text="The earlier version this one is FROM, when it is one of ours.")
     from_reference = models.CharField(
         "FROM", max_length=REFERENCE_MAX, blank=True, validators=[validate_reference],
         help_text="The image this one starts from, e.g. what `kato config get fence docker/image` names. "
                   "Empty: the parent version's reference.")
-    cmd = models.JSONField("CMD", default=dockerfile.default_cmd, validators=[dockerfile.validate_cmd],
+    cmd = models.JSONField("CMD", default=default_cmd, validators=[validate_cmd],
                            help_text='JSON list, as in the seed: ["start.sh"].')
     dockerfile = models.TextField(blank=True, editable=False, help_text="Rendered from FROM, the RUN steps and CMD.")
     release_notes = models.TextField(blank=True)
@@ -94,7 +95,7 @@ class ImageVersion(models.Model):
 
     def render_dockerfile(self) -> str:
         steps = [step.command for step in self.run_steps.all()] if self.pk else []
-        return dockerfile.render(self.from_reference, steps, self.cmd)
+        return render(self.from_reference, steps, self.cmd)
 
     def save(self, *args, **kwargs):
         update_fields = kwargs.get("update_fields")

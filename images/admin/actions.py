@@ -1,0 +1,66 @@
+"""The Build and Push admin actions: say what was queued, and for every
+version that was not, why (immutable, in progress, no worker...)."""
+from django.contrib import messages
+
+from images import jobs, registry, transitions
+from stackato_dash import queueing
+
+
+def build_refusal(version) -> str | None:
+    if version.is_running:
+        return f"{version} is {version.status}: wait for it to finish."
+    if version.image_id:
+        return (f"{version} is already built ({version.status}): a tag is built once and never rebuilt. "
+                "Create a new version with a new tag.")
+    if version.cluster.registry:
+        try:
+            digest = registry.manifest_digest(version.cluster.registry, version.repository, version.tag)
+        except registry.RegistryError:
+            digest = None  # the push asks again before pushing
+        if digest:
+            return (f"The registry {version.cluster.registry} already holds {version} ({digest[:19]}...): "
+                    "tags are immutable. Create a new version with a new tag.")
+    return None
+
+
+def push_refusal(version) -> str | None:
+    if version.is_running:
+        return f"{version} is {version.status}: wait for it to finish."
+    if not version.image_id:
+        return f"{version} is not built yet: build it first."
+    if version.manifest_digest:
+        return (f"{version} is already pushed as {version.registry_reference}@{version.manifest_digest}: "
+                "a tag is pushed once and never re-pushed.")
+    if not version.cluster.registry:
+        return (f"{version.cluster} has no registry, so {version} stays local: distribution will stream it from "
+                "the build engine to the nodes. Provision a registry first to push it.")
+    return None
+
+
+KINDS = {
+    "build": (build_refusal, transitions.BUILDABLE, jobs.build_image_version),
+    "push": (push_refusal, transitions.PUSHABLE, jobs.push_image_version),
+}
+
+
+def queue_jobs(request, queryset, kind: str) -> None:
+    refusal_of, allowed, job = KINDS[kind]
+    try:
+        queueing.require_worker()
+    except queueing.NoWorker as error:
+        messages.error(request, str(error))
+        return
+    queued = []
+    for version in queryset.select_related("cluster"):
+        refusal = refusal_of(version)
+        if refusal is None and not transitions.queue(version.pk, allowed):
+            now = type(version).objects.get(pk=version.pk).status
+            refusal = f"{version} changed meanwhile (now {now}); not queued."
+        if refusal:
+            messages.error(request, refusal)
+            continue
+        queueing.enqueue_on_commit(job, version.pk, description=f"{kind.capitalize()} {version}")
+        queued.append(str(version))
+    if queued:
+        messages.success(request, f"{kind.capitalize()} queued for {', '.join(queued)}. "
+                                  "Open a version to follow its log live.")

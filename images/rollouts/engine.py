@@ -1,0 +1,207 @@
+"""What a rollout does next. Called after every step a worker finishes (and
+once at start): under a row lock it reads the steps, decides, records the
+decision on the row, and queues the next steps. No loop waits anywhere: the
+queue and the workers carry the work, so more workers give more parallelism.
+"""
+import uuid
+
+from django.db import transaction
+from django.utils import timezone
+
+from images.models.rollout import BAD, DONE, IN_FLIGHT, Phase, Rollout, RolloutStatus, RolloutStep, StepStatus
+from images.rollouts import plan as planning
+from nodes.models.cluster import KatoBehaviour
+
+WORK_PHASES = (Phase.RESTART, Phase.OBSERVE)
+
+
+def advance(rollout_id) -> None:
+    with transaction.atomic():
+        rollout = Rollout.objects.select_for_update().select_related("cluster").get(pk=rollout_id)
+        if rollout.is_finished:
+            return
+        {RolloutStatus.PLANNED: _distributing, RolloutStatus.DISTRIBUTING: _distributing,
+         RolloutStatus.ACTIVATING: _activating, RolloutStatus.ROLLING_BACK: _rolling_back}[rollout.status](rollout)
+        rollout.save()
+
+
+def reloads_on_change(rollout) -> bool:
+    return rollout.cluster.kato_behaviour != KatoBehaviour.RESTART_NEEDED
+
+
+def decide(rollout, line: str) -> None:
+    rollout.decisions += f"{timezone.now():%Y-%m-%d %H:%M:%S} {line}\n"
+
+
+def finish(rollout, status: str, reason: str) -> None:
+    rollout.status = status
+    rollout.status_reason = reason
+    rollout.finished_at = timezone.now()
+    decide(rollout, f"{status}: {reason}")
+
+
+def _steps(rollout, *phases) -> list[RolloutStep]:
+    return list(rollout.steps.filter(phase__in=phases).select_related("node").order_by("batch", "node__address"))
+
+
+def _limit(rollout, total: int) -> int:
+    return planning.max_in_flight(rollout.max_in_flight, total)
+
+
+def _launch(steps, limit: int) -> None:
+    """Queue pending steps while fewer than `limit` of them are in flight."""
+    from images.rollouts.jobs import enqueue_step
+
+    in_flight = sum(step.status in IN_FLIGHT for step in steps)
+    for step in steps:
+        if in_flight >= limit:
+            break
+        if step.status == StepStatus.PENDING:
+            step.status = StepStatus.QUEUED
+            step.job_id = str(uuid.uuid4())
+            step.save(update_fields=["status", "job_id"])
+            transaction.on_commit(lambda s=step: enqueue_step(s))
+            in_flight += 1
+
+
+def _skip_pending(steps) -> None:
+    for step in steps:
+        if step.status == StepStatus.PENDING:
+            step.status = StepStatus.SKIPPED
+            step.save(update_fields=["status"])
+
+
+def _addresses(steps) -> str:
+    return ", ".join(step.node.address for step in steps)
+
+
+def _distributing(rollout) -> None:
+    if rollout.status == RolloutStatus.PLANNED:
+        rollout.status = RolloutStatus.DISTRIBUTING
+        rollout.started_at = timezone.now()
+        decide(rollout, "distributing the image to every node")
+    pulls = _steps(rollout, Phase.PULL)
+    failed = [step for step in pulls if step.status in BAD]
+    if failed or rollout.cancel_requested:
+        _skip_pending(pulls)
+        if any(step.status in IN_FLIGHT for step in pulls):
+            return
+        if failed:
+            finish(rollout, RolloutStatus.FAILED, f"the pull failed on {_addresses(failed)}: the cluster config "
+                                                   "was not changed and no fence was restarted")
+        else:
+            finish(rollout, RolloutStatus.CANCELLED, "cancelled during distribution: the cluster config was not changed")
+        return
+    _launch(pulls, _limit(rollout, len(pulls)))
+    if all(step.status == StepStatus.SUCCEEDED for step in pulls):
+        rollout.status = RolloutStatus.ACTIVATING
+        decide(rollout, f"all {len(pulls)} nodes hold {rollout.target_image}; activating")
+        _create_activation_steps(rollout, pulls)
+        _activating(rollout)
+
+
+def _create_activation_steps(rollout, pulls) -> None:
+    core = rollout.cluster.core_node
+    reload = reloads_on_change(rollout)
+    if reload:
+        # No canary is possible through the config: every DEA reloads at once,
+        # so the image is first started once on one node.
+        RolloutStep.objects.create(rollout=rollout, node=pulls[0].node, phase=Phase.SMOKE, image=rollout.target_image)
+    RolloutStep.objects.create(rollout=rollout, node=core, phase=Phase.CONFIG, image=rollout.target_image)
+    for pull in pulls:
+        RolloutStep.objects.create(
+            rollout=rollout, node=pull.node, phase=Phase.OBSERVE if reload else Phase.RESTART, batch=pull.batch,
+            image=rollout.target_image, fence_pid_before=pull.fence_pid_before, fence_image_before=pull.fence_image_before)
+
+
+def _gate(rollout, phase) -> str:
+    """'done', 'wait', or 'bad' for a single-step phase (smoke test, config set)."""
+    step = rollout.steps.filter(phase=phase).first()
+    if step is None or step.status == StepStatus.SUCCEEDED:
+        return "done"
+    if step.status in BAD:
+        return "bad"
+    if rollout.cancel_requested and step.status == StepStatus.PENDING:
+        step.status = StepStatus.SKIPPED
+        step.save(update_fields=["status"])
+        return "cancelled"
+    _launch([step], 1)
+    return "wait"
+
+
+def _activating(rollout) -> None:
+    for phase, what in ((Phase.SMOKE, "the smoke test"), (Phase.CONFIG, "setting the cluster config")):
+        gate = _gate(rollout, phase)
+        if gate == "wait":
+            return
+        if gate == "cancelled":
+            _skip_pending(_steps(rollout, *WORK_PHASES))
+            finish(rollout, RolloutStatus.CANCELLED, "cancelled before the cluster config was changed")
+            return
+        if gate == "bad":
+            step = rollout.steps.get(phase=phase)
+            if phase == Phase.SMOKE:
+                _skip_pending(_steps(rollout, *WORK_PHASES))
+                finish(rollout, RolloutStatus.FAILED, f"{what} failed on {step.node.address}: the cluster config was not changed")
+            else:
+                _fail(rollout, f"{what} failed: {step.output[-300:]}")
+            return
+    work = _steps(rollout, *WORK_PHASES)
+    failed = [step for step in work if step.status in BAD]
+    canary_failed = not reloads_on_change(rollout) and any(step.batch == 0 for step in failed)
+    stop = canary_failed or len(failed) > rollout.failure_threshold or rollout.cancel_requested
+    if stop:
+        _skip_pending(work)
+        if any(step.status in IN_FLIGHT for step in work):
+            return
+        if rollout.cancel_requested and not failed:
+            switched = [step for step in work if step.status == StepStatus.SUCCEEDED]
+            finish(rollout, RolloutStatus.CANCELLED, f"cancelled; already on the new image: {_addresses(switched) or 'no node'}")
+        else:
+            why = "the canary failed" if canary_failed else f"{len(failed)} node(s) failed, more than the threshold of {rollout.failure_threshold}"
+            _fail(rollout, f"{why} ({_addresses(failed)})")
+        return
+    limit = _limit(rollout, len(work))
+    if reloads_on_change(rollout):
+        _launch(work, limit)
+    else:
+        # Batches in order: the next starts only when the one before is done.
+        current = min((step.batch for step in work if step.status not in DONE), default=None)
+        if current is not None:
+            _launch([step for step in work if step.batch == current], limit)
+    if all(step.status in DONE for step in work):
+        note = f"; {len(failed)} failed within the threshold ({_addresses(failed)})" if failed else ""
+        finish(rollout, RolloutStatus.SUCCEEDED, f"{len(work) - len(failed)} node(s) run {rollout.target_image}{note}")
+
+
+def _fail(rollout, reason: str) -> None:
+    if not (rollout.auto_rollback and rollout.previous_image):
+        finish(rollout, RolloutStatus.FAILED, f"{reason}; not rolled back")
+        return
+    rollout.status = RolloutStatus.ROLLING_BACK
+    decide(rollout, f"{reason}; rolling back to {rollout.previous_image}")
+    RolloutStep.objects.create(rollout=rollout, node=rollout.cluster.core_node, phase=Phase.REVERT_CONFIG,
+                               image=rollout.previous_image)
+    reload = reloads_on_change(rollout)
+    for step in _steps(rollout, *WORK_PHASES):
+        # 3.0: only nodes whose fence was restarted need it again; 3.0.1+: all reload.
+        if reload or step.attempt:
+            RolloutStep.objects.create(rollout=rollout, node=step.node, phase=Phase.REVERT, batch=step.batch,
+                                       image=rollout.previous_image, fence_image_before=rollout.target_image)
+    _rolling_back(rollout)
+
+
+def _rolling_back(rollout) -> None:
+    gate = _gate(rollout, Phase.REVERT_CONFIG)
+    if gate == "wait":
+        return
+    reverts = _steps(rollout, Phase.REVERT)
+    if gate == "bad":
+        _skip_pending(reverts)
+        finish(rollout, RolloutStatus.ERRORED, "could not set the cluster config back; nodes are shown with their images")
+        return
+    _launch(reverts, _limit(rollout, len(reverts) or 1))
+    if all(step.status in DONE for step in reverts):
+        failed = [step for step in reverts if step.status in BAD]
+        note = f"; fence did not come back on {_addresses(failed)}" if failed else ""
+        finish(rollout, RolloutStatus.ROLLED_BACK, f"config and {len(reverts)} node(s) back on {rollout.previous_image}{note}")

@@ -1,0 +1,22 @@
+from django import forms
+
+from images.rollouts.plan import validate_max_in_flight
+
+
+class RolloutForm(forms.Form):
+    """The strategy and the reason, asked on the confirmation page."""
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2, "cols": 60}), max_length=2000,
+                             help_text="Why: kept with every fence restart in the audit history.")
+    canaries = forms.IntegerField(min_value=0, max_value=100, initial=1, help_text="Nodes switched first, alone (3.0 only).")
+    max_in_flight = forms.CharField(initial="1", max_length=8, validators=[validate_max_in_flight],
+                                    help_text="Nodes worked on at once: a number, or a percentage like 25%.")
+    failure_threshold = forms.IntegerField(min_value=0, max_value=10000, initial=0, help_text="Failed nodes tolerated.")
+    health_wait = forms.IntegerField(min_value=0, max_value=3600, initial=5,
+                                     help_text="Seconds fence must stay RUNNING on the new image.")
+    auto_rollback = forms.BooleanField(required=False, initial=True, help_text="On failure, set the config back and restart the switched nodes.")
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("A reason is required.")
+        return reason

@@ -1,0 +1,29 @@
+"""RQ entry points for rollouts: they take ids only and re-read the rows."""
+from django.conf import settings
+
+from images.rollouts import engine, steps
+from stackato_dash import queueing
+
+
+def run_rollout_step(step_id: int) -> None:
+    try:
+        steps.run(step_id)
+    finally:
+        # Whatever happened to this step, the rollout decides what comes next.
+        from images.models.rollout import RolloutStep
+        engine.advance(RolloutStep.objects.values_list("rollout_id", flat=True).get(pk=step_id))
+
+
+def advance_rollout(rollout_id) -> None:
+    engine.advance(rollout_id)
+
+
+def enqueue_step(step) -> None:
+    # Long enough for the restart command, fence coming up and the health wait.
+    timeout = int(settings.SSH_COMMAND_TIMEOUT + steps.FENCE_START_TIMEOUT + step.rollout.health_wait + 120)
+    queueing.get_queue().enqueue(run_rollout_step, step.pk, job_id=step.job_id, job_timeout=timeout,
+                                 description=f"rollout {step.rollout_id}: {step.phase} on {step.node.address}")
+
+
+def enqueue_advance(rollout_id) -> None:
+    queueing.get_queue().enqueue(advance_rollout, rollout_id, description=f"rollout {rollout_id}: decide")

@@ -1,0 +1,72 @@
+"""Which DEA nodes a rollout touches, in which order, and which it leaves
+out. Pure reading of rows: the confirmation page shows this, nothing runs."""
+import math
+import re
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+
+_MAX_IN_FLIGHT = re.compile(r"([1-9][0-9]{0,3})(%?)")
+
+
+def validate_max_in_flight(value: str) -> None:
+    match = _MAX_IN_FLIGHT.fullmatch(value or "")
+    if not match or (match[2] and int(match[1]) > 100):
+        raise ValidationError(f"{value!r} is not a number of nodes (e.g. 2) or a percentage (e.g. 25%).")
+
+
+def max_in_flight(value: str, total: int) -> int:
+    """'3' -> 3; '25%' of 10 nodes -> 3 (rounded up, at least 1)."""
+    validate_max_in_flight(value)
+    if value.endswith("%"):
+        return max(1, math.ceil(total * int(value[:-1]) / 100))
+    return int(value)
+
+
+def exclusion_reason(node) -> str:
+    if not node.enabled:
+        return "disabled"
+    if node.in_maintenance:
+        return "in maintenance"
+    if not node.is_trusted:
+        return "host key not trusted"
+    if node.host_key_mismatch_fingerprint:
+        return "host key changed"
+    if node.reachable is False:
+        return "unreachable at the last refresh"
+    return ""
+
+
+@dataclass
+class Plan:
+    nodes: list = field(default_factory=list)
+    excluded: list = field(default_factory=list)  # (node, reason)
+    batches: list = field(default_factory=list)  # [[node, ...], ...]; batch 0 holds the canaries
+    in_flight: int = 1
+    needs_pull: list = field(default_factory=list)
+    pull_bytes: int | None = None
+
+    def batch_of(self, node) -> int:
+        return next(i for i, batch in enumerate(self.batches) if node in batch)
+
+
+def make_plan(cluster, target_image: str, *, canaries: int, max_in_flight_value: str, image_size: int | None) -> Plan:
+    plan = Plan()
+    for node in cluster.nodes.order_by("address"):
+        if not node.is_dea:
+            continue
+        reason = exclusion_reason(node)
+        if reason:
+            plan.excluded.append((node, reason))
+        else:
+            plan.nodes.append(node)
+    plan.in_flight = max_in_flight(max_in_flight_value, len(plan.nodes))
+    canary_count = min(canaries, len(plan.nodes))
+    if canary_count:
+        plan.batches.append(plan.nodes[:canary_count])
+    rest = plan.nodes[canary_count:]
+    plan.batches += [rest[i:i + plan.in_flight] for i in range(0, len(rest), plan.in_flight)]
+    # From the last refresh: a node that already holds the image skips the pull.
+    plan.needs_pull = [node for node in plan.nodes if target_image not in node.image_refs]
+    plan.pull_bytes = image_size * len(plan.needs_pull) if image_size else None
+    return plan

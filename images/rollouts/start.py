@@ -1,0 +1,64 @@
+"""Start a rollout (or a rollback): the rows first, then the queue."""
+from django.db import IntegrityError, transaction
+
+from images.models.rollout import Phase, Rollout, RolloutKind, RolloutStep
+from images.rollouts import plan as planning
+from stackato_dash import queueing
+
+
+class RolloutRefused(Exception):
+    """Nothing was started; the message says why."""
+
+
+def start(*, cluster, target_image: str, target_pull: str, target=None, kind=RolloutKind.ROLLOUT, undoes=None,
+          user, reason: str, canaries: int = 1, max_in_flight: str = "1", failure_threshold: int = 0,
+          health_wait: int = 5, auto_rollback: bool = True) -> Rollout:
+    if not reason.strip():
+        raise RolloutRefused("A reason is required: it goes into the audit history of every fence restart.")
+    if cluster.core_node is None or not cluster.core_node.is_trusted:
+        raise RolloutRefused(f"The Core node {cluster.core_address} is not trusted: the config is set through it.")
+    try:
+        queueing.require_worker()
+    except queueing.NoWorker as error:
+        raise RolloutRefused(str(error)) from None
+    plan = planning.make_plan(cluster, target_image, canaries=canaries, max_in_flight_value=max_in_flight, image_size=None)
+    if not plan.nodes:
+        excluded = "; ".join(f"{node.address}: {why}" for node, why in plan.excluded) or "the cluster has no DEA node"
+        raise RolloutRefused(f"No DEA node can take part ({excluded}).")
+    try:
+        with transaction.atomic():
+            rollout = Rollout.objects.create(
+                cluster=cluster, target=target, target_image=target_image, target_pull=target_pull, kind=kind,
+                undoes=undoes, requested_by=user, requested_by_username=user.get_username(), reason=reason,
+                canaries=canaries, max_in_flight=max_in_flight, failure_threshold=failure_threshold,
+                health_wait=health_wait, auto_rollback=auto_rollback)
+            RolloutStep.objects.bulk_create(
+                RolloutStep(rollout=rollout, node=node, phase=Phase.PULL, batch=plan.batch_of(node), image=target_image)
+                for node in plan.nodes)
+            from images.rollouts.jobs import enqueue_advance
+            transaction.on_commit(lambda: enqueue_advance(rollout.pk))
+    except IntegrityError:
+        raise RolloutRefused(f"{cluster} already has a rollout in progress: wait for it, or cancel it.") from None
+    return rollout
+
+
+def rollout_version(version, **options) -> Rollout:
+    """Roll an ImageVersion out: nodes pull it by digest, the config names its tag."""
+    if not version.image_id or version.status not in ("pushed", "built"):
+        raise RolloutRefused(f"{version} is {version.status}: only a built (and pushed) version can be rolled out.")
+    if version.local or not version.registry_reference:
+        raise RolloutRefused(f"{version} is in no registry; streaming images to registry-less clusters is not supported yet.")
+    return start(cluster=version.cluster, target=version, target_image=version.registry_reference,
+                 target_pull=version.pull_reference, **options)
+
+
+def undo(rollout, **options) -> Rollout:
+    """Back to the image a finished rollout replaced."""
+    if not rollout.is_finished:
+        raise RolloutRefused("This rollout has not finished: cancel it first.")
+    if not rollout.previous_image:
+        raise RolloutRefused("This rollout never read the image it replaced, so there is nothing to go back to.")
+    earlier = rollout.cluster.image_versions.filter(registry_reference=rollout.previous_image).first()
+    pull = earlier.pull_reference if earlier and earlier.manifest_digest else rollout.previous_image
+    return start(cluster=rollout.cluster, target=earlier, target_image=rollout.previous_image, target_pull=pull,
+                 kind=RolloutKind.ROLLBACK, undoes=rollout, **options)

@@ -1,0 +1,50 @@
+"""A 3.0.1 cluster: fence reloads on every DEA when the config changes. The
+rollout smoke-tests the image first, then sees and audits each reload."""
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from images.models.rollout import Rollout, RolloutStatus
+from nodes import jobs
+from sandbox import layout
+from sandbox.register import register
+from support.rq import run_queued_jobs
+from support.sandbox import running_sandbox
+
+from .conftest import push_version
+from .test_rollouts import STRATEGY, config_image, fence
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(scope="module")
+def reload_sandbox():
+    with running_sandbox("127.0.10.11", dea_count=2, kato_version="3.0.1") as cluster:
+        yield cluster
+
+
+def test_every_dea_switches_on_the_config_change_and_each_reload_is_audited(admin_client, reload_sandbox, settings, worker_alive):
+    from nodes.models import FenceRestart
+    settings.SSH_PRIVATE_KEY_PATH = Path(reload_sandbox["client_key"])
+    cluster = register(Path(reload_sandbox["state_dir"]), "reloading")
+    assert cluster.kato_behaviour == "3.0.1"
+    for node in cluster.nodes.all():
+        jobs.refresh_node_facts(node.pk)
+    version = push_version(reload_sandbox, cluster, "3.0.0")
+    page = admin_client.post(reverse("admin:images_imageversion_changelist"),
+                             {"action": "roll_out", "_selected_action": [version.pk]})
+    assert b"no canary is possible" in page.content
+    admin_client.post(reverse("admin:images_imageversion_changelist"),
+                      {"action": "roll_out", "_selected_action": [version.pk], "post": "yes", **STRATEGY})
+    rollout = Rollout.objects.get()
+    run_queued_jobs()
+    rollout.refresh_from_db()
+    assert rollout.status == RolloutStatus.SUCCEEDED, rollout.decisions
+    assert rollout.steps.get(phase="smoke").status == "succeeded"
+    assert config_image(reload_sandbox) == version.registry_reference
+    for entry in layout.deas(reload_sandbox):
+        assert fence(reload_sandbox, entry["name"]) == ("RUNNING", version.registry_reference)
+    audit = FenceRestart.objects.filter(correlation_id=rollout.pk)
+    assert sorted(audit.values_list("node_address", flat=True)) == [n["address"] for n in layout.deas(reload_sandbox)]
+    assert all("reloaded on the config change" in row.output_excerpt for row in audit)

@@ -1,0 +1,157 @@
+"""Rollouts against a 4-DEA sandbox with real sshd, kato, fence, dockerd,
+registry and Redis, driven through the admin like an operator would."""
+import re
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from images.models.rollout import Rollout, RolloutStatus
+from images.rollouts import start
+from nodes.models import FenceRestart
+from sandbox import knobs, layout
+from support import ssh
+from support.rq import run_queued_jobs
+
+from .conftest import BASE, push_version
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+STRATEGY = {"reason": "CVE-2026-0001 libc fix", "canaries": "1", "max_in_flight": "2",
+            "failure_threshold": "0", "health_wait": "1", "auto_rollback": "on"}
+
+
+def fence(sandbox, name):
+    code, out, err = ssh.run(layout.node(sandbox, name), sandbox["client_key"], "kato process list")
+    line = next(line for line in out.splitlines() if line.startswith("fence "))
+    image = re.search(r"image (\S+),", line)
+    return line.split()[1], image.group(1) if image else None
+
+
+def config_image(sandbox):
+    return ssh.run(layout.node(sandbox, "core"), sandbox["client_key"], "kato config get fence docker/image")[1].strip()
+
+
+def roll_out(admin_client, version, **overrides):
+    data = {"action": "roll_out", "_selected_action": [version.pk], "post": "yes", **STRATEGY, **overrides}
+    response = admin_client.post(reverse("admin:images_imageversion_changelist"), data)
+    assert response.status_code == 302, response.content[-3000:]
+    return Rollout.objects.latest("created_at")
+
+
+def deas(sandbox):
+    return [n["name"] for n in layout.deas(sandbox)]
+
+
+def test_confirmation_page_shows_the_plan_and_changes_nothing(admin_client, rollout_sandbox, cluster):
+    version = push_version(rollout_sandbox, cluster, "1.0.1")
+    page = admin_client.post(reverse("admin:images_imageversion_changelist"),
+                             {"action": "roll_out", "_selected_action": [version.pk], "max_in_flight": "2"})
+    text = page.content.decode()
+    assert f"{BASE}</code> &rarr; <code>{version.registry_reference}" in text
+    addresses = [n["address"] for n in layout.deas(rollout_sandbox)]
+    assert "canaries:" in text and all(a in text for a in addresses)
+    assert "Pulls needed (from the last refresh): 4 of 4" in text
+    assert not Rollout.objects.exists()
+
+
+def test_a_full_rollout_switches_every_dea_with_one_audit_row_each(admin_client, rollout_sandbox, cluster):
+    version = push_version(rollout_sandbox, cluster, "1.1.0")
+    rollout = roll_out(admin_client, version)
+    run_queued_jobs()
+    rollout.refresh_from_db()
+    assert rollout.status == RolloutStatus.SUCCEEDED, rollout.decisions
+    assert rollout.previous_image == BASE
+    assert config_image(rollout_sandbox) == version.registry_reference
+    for name in deas(rollout_sandbox):
+        assert fence(rollout_sandbox, name) == ("RUNNING", version.registry_reference)
+    audit = FenceRestart.objects.filter(correlation_id=rollout.pk)
+    assert audit.count() == 4 and {row.outcome for row in audit} == {"succeeded"}
+    assert {row.node_address for row in audit} == {n["address"] for n in layout.deas(rollout_sandbox)}
+    assert {(row.image_before, row.image_after, row.reason, row.requested_by_username) for row in audit} == {
+        (BASE, version.registry_reference, STRATEGY["reason"], "admin")}
+    assert rollout.steps.filter(phase="config").count() == 1  # the config was set exactly once
+
+
+def test_a_failing_canary_is_rolled_back_automatically(admin_client, rollout_sandbox, cluster):
+    version = push_version(rollout_sandbox, cluster, "1.2.0")
+    canary = layout.deas(rollout_sandbox)[0]
+    knobs.apply(Path(rollout_sandbox["state_dir"]), canary["name"], "fail-restarts", "1")
+    rollout = roll_out(admin_client, version)
+    run_queued_jobs()
+    rollout.refresh_from_db()
+    assert rollout.status == RolloutStatus.ROLLED_BACK, rollout.decisions
+    assert config_image(rollout_sandbox) == BASE
+    for name in deas(rollout_sandbox):
+        assert fence(rollout_sandbox, name) == ("RUNNING", BASE)
+    audit = list(FenceRestart.objects.filter(correlation_id=rollout.pk).order_by("started_at"))
+    assert [(row.node_address, row.outcome, row.image_after) for row in audit] == [
+        (canary["address"], "failed", version.registry_reference),
+        (canary["address"], "succeeded", BASE),
+    ]
+
+
+def test_failures_within_the_threshold_go_on_and_past_it_stop(admin_client, rollout_sandbox, cluster):
+    version = push_version(rollout_sandbox, cluster, "1.3.0")
+    last = layout.deas(rollout_sandbox)[-1]
+    knobs.apply(Path(rollout_sandbox["state_dir"]), last["name"], "fail-restarts", "1")
+    rollout = roll_out(admin_client, version, failure_threshold="1", max_in_flight="1")
+    run_queued_jobs()
+    rollout.refresh_from_db()
+    assert rollout.status == RolloutStatus.SUCCEEDED, rollout.decisions
+    assert "1 failed within the threshold" in rollout.status_reason
+
+    version2 = push_version(rollout_sandbox, cluster, "1.3.1")
+    second = layout.deas(rollout_sandbox)[1]
+    knobs.apply(Path(rollout_sandbox["state_dir"]), second["name"], "fail-restarts", "1")
+    rollout2 = roll_out(admin_client, version2, failure_threshold="0", max_in_flight="1", auto_rollback="")
+    run_queued_jobs()
+    rollout2.refresh_from_db()
+    assert rollout2.status == RolloutStatus.FAILED, rollout2.decisions
+    restarts = rollout2.steps.filter(phase="restart")
+    # canary, then the failing node; the last two were never started
+    assert sorted(restarts.values_list("status", flat=True)) == ["failed", "skipped", "skipped", "succeeded"]
+
+
+def test_a_failed_pull_leaves_the_config_and_every_fence_alone(admin_client, rollout_sandbox, cluster):
+    version = push_version(rollout_sandbox, cluster, "1.4.0")
+    before = {name: fence(rollout_sandbox, name) for name in deas(rollout_sandbox)}
+    knobs.apply(Path(rollout_sandbox["state_dir"]), "registry", "down")
+    rollout = roll_out(admin_client, version)
+    run_queued_jobs()
+    rollout.refresh_from_db()
+    assert rollout.status == RolloutStatus.FAILED
+    assert "the cluster config was not changed" in rollout.status_reason
+    assert config_image(rollout_sandbox) == BASE
+    assert {name: fence(rollout_sandbox, name) for name in deas(rollout_sandbox)} == before
+    assert not FenceRestart.objects.filter(correlation_id=rollout.pk).exists()
+
+
+def test_undo_restores_every_node(admin_client, rollout_sandbox, cluster):
+    version = push_version(rollout_sandbox, cluster, "1.5.0")
+    rollout = roll_out(admin_client, version, max_in_flight="50%")
+    run_queued_jobs()
+    rollout.refresh_from_db()
+    assert rollout.status == RolloutStatus.SUCCEEDED, rollout.decisions
+    response = admin_client.post(reverse("admin:images_rollout_changelist"),
+                                 {"action": "undo", "_selected_action": [rollout.pk], "post": "yes", **STRATEGY})
+    assert response.status_code == 302
+    undo = Rollout.objects.get(undoes=rollout)
+    run_queued_jobs()
+    undo.refresh_from_db()
+    assert (undo.kind, undo.status) == ("rollback", RolloutStatus.SUCCEEDED), undo.decisions
+    assert config_image(rollout_sandbox) == BASE
+    for name in deas(rollout_sandbox):
+        assert fence(rollout_sandbox, name) == ("RUNNING", BASE)
+
+
+def test_a_second_rollout_on_the_cluster_is_refused_while_one_runs(admin_client, rollout_sandbox, cluster):
+    version = push_version(rollout_sandbox, cluster, "1.6.0")
+    first = roll_out(admin_client, version)
+    with pytest.raises(start.RolloutRefused, match="already has a rollout in progress"):
+        start.rollout_version(version, user=first.requested_by, reason="again")
+    response = admin_client.post(reverse("admin:images_imageversion_changelist"),
+                                 {"action": "roll_out", "_selected_action": [version.pk], "post": "yes", **STRATEGY}, follow=True)
+    assert b"already has a rollout in progress" in response.content
+    assert Rollout.objects.count() == 1
+    run_queued_jobs()

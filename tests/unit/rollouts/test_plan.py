@@ -1,0 +1,37 @@
+"""The rollout plan: node order, batches, exclusions, max in flight."""
+import pytest
+from django.core.exceptions import ValidationError
+
+from images.rollouts import plan as planning
+from nodes.models import Cluster, Node
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("value, total, expected", [("1", 10, 1), ("3", 10, 3), ("25%", 10, 3), ("1%", 10, 1), ("100%", 7, 7)])
+def test_max_in_flight(value, total, expected):
+    assert planning.max_in_flight(value, total) == expected
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "101%", "two", "5 ; reboot", "", "1.5"])
+def test_bad_max_in_flight_is_refused(value):
+    with pytest.raises(ValidationError):
+        planning.validate_max_in_flight(value)
+
+
+def test_canaries_first_then_batches_and_exclusions_with_reasons():
+    cluster = Cluster.objects.create(name="c", core_address="10.0.0.1")
+    trusted = dict(roles=["dea"], host_key_type="ssh-ed25519", host_key="AAAA", reachable=True)
+    for i in range(2, 9):
+        Node.objects.create(cluster=cluster, address=f"10.0.0.{i}", **trusted)
+    Node.objects.create(cluster=cluster, address="10.0.0.1", roles=["primary"], host_key_type="ssh-ed25519", host_key="AAAA")
+    Node.objects.filter(address="10.0.0.3").update(in_maintenance=True)
+    Node.objects.filter(address="10.0.0.4").update(host_key="")
+    Node.objects.filter(address="10.0.0.5").update(reachable=False)
+    Node.objects.filter(address="10.0.0.6").update(images=[{"ref": "r/x:1"}])
+    plan = planning.make_plan(cluster, "r/x:1", canaries=1, max_in_flight_value="2", image_size=1000)
+    assert [[n.address for n in batch] for batch in plan.batches] == [["10.0.0.2"], ["10.0.0.6", "10.0.0.7"], ["10.0.0.8"]]
+    assert [(n.address, why) for n, why in plan.excluded] == [
+        ("10.0.0.3", "in maintenance"), ("10.0.0.4", "host key not trusted"), ("10.0.0.5", "unreachable at the last refresh")]
+    assert [n.address for n in plan.needs_pull] == ["10.0.0.2", "10.0.0.7", "10.0.0.8"]
+    assert plan.pull_bytes == 3000
