@@ -11,10 +11,13 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+from rq import Worker
+
 from images.models.rollout import Rollout, RolloutStatus
 from images.rollouts import recover
 from nodes.models import FenceRestart
 from sandbox import knobs, layout
+from stackato_dash import queueing
 from support.rq import run_queued_jobs
 
 from .conftest import push_version
@@ -45,13 +48,16 @@ def test_a_killed_worker_mid_rollout_is_recovered(admin_client, rollout_sandbox,
     canary = layout.deas(rollout_sandbox)[0]
     knobs.apply(Path(rollout_sandbox["state_dir"]), canary["name"], "restart-delay", "3")
     worker_alive.register_death()  # from here a real worker process carries the jobs
-    response = admin_client.post(reverse("admin:images_imageversion_changelist"), {
-        "action": "roll_out", "_selected_action": [version.pk], "post": "yes", **STRATEGY})
-    assert response.status_code == 302, response.content[-2000:]
-    rollout = Rollout.objects.get()
     worker = start_worker(settings)
     try:
         deadline = time.monotonic() + 60
+        while not Worker.all(queue=queueing.get_queue()):
+            assert time.monotonic() < deadline, "the rqworker did not register"
+            time.sleep(0.2)
+        response = admin_client.post(reverse("admin:images_imageversion_changelist"), {
+            "action": "roll_out", "_selected_action": [version.pk], "post": "yes", **STRATEGY})
+        assert response.status_code == 302, response.content[-2000:]
+        rollout = Rollout.objects.get()
         while not rollout.steps.filter(phase="restart", status="running").exists():
             assert time.monotonic() < deadline, rollout.steps.values_list("phase", "status")
             time.sleep(0.2)
