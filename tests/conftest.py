@@ -1,5 +1,7 @@
-"""Suite-wide pytest hooks."""
+"""Suite-wide pytest hooks and fixtures."""
 import os
+
+import pytest
 
 DB_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback", "live_server", "admin_client", "admin_user", "django_user_model"}
 
@@ -16,3 +18,9 @@ def pytest_collection_modifyitems(config, items):
         (keep if uses_db else drop).append(item)
     config.hook.pytest_deselected(items=drop)
     items[:] = keep
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Logging in test users need not cost a real password hash each time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

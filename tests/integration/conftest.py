@@ -2,9 +2,12 @@
 dockerd, registry, Redis), with faults and the fence image reset between
 tests so each test starts from the same cluster."""
 import os
+from pathlib import Path
 
+import django_rq
 import pytest
 
+from support.rq import register_idle_worker
 from support.sandbox import restore, running_sandbox
 
 # Each cluster gets its own loopback range, so they never clash with each
@@ -23,3 +26,25 @@ def sandbox_session():
 def sandbox(sandbox_session):
     yield sandbox_session
     restore(sandbox_session)
+
+
+@pytest.fixture
+def fleet(sandbox, settings):
+    """The session sandbox as a Cluster in the console, host keys pinned."""
+    from sandbox.register import register
+
+    settings.SSH_PRIVATE_KEY_PATH = Path(sandbox["client_key"])
+    settings.SSH_CONNECT_TIMEOUT = 3
+    return register(Path(sandbox["state_dir"]), "sandbox")
+
+
+@pytest.fixture
+def worker_alive():
+    """Redis is real; a registered worker lets the console's "is a worker
+    alive?" check pass, and tests run the queued jobs with run_queued_jobs()."""
+    queue = django_rq.get_queue("default")
+    queue.empty()
+    worker = register_idle_worker()
+    yield worker
+    worker.register_death()
+    queue.empty()

@@ -1,42 +1,23 @@
 """Fixtures for image tests against the sandbox: its Core node's engine
 builds (BUILD_DOCKER_HOST), its registry on the Core address takes pushes."""
-from pathlib import Path
 
-import django_rq
 import pytest
 from django.urls import reverse
 
 from images.models import ImageVersion, RunStep
 from sandbox import layout
-from sandbox.register import register
-from support.rq import register_idle_worker, run_queued_jobs
+from support.rq import run_queued_jobs
 
 BASE = "stackato/app-holophonor:3.0.0"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
-def worker_alive():
-    queue = django_rq.get_queue("default")
-    queue.empty()
-    worker = register_idle_worker()
-    yield worker
-    worker.register_death()
-    queue.empty()
-
-
-@pytest.fixture
-def fleet(sandbox, settings):
-    settings.SSH_PRIVATE_KEY_PATH = Path(sandbox["client_key"])
-    settings.SSH_CONNECT_TIMEOUT = 3
+def fleet(fleet, sandbox, settings):
+    """The shared fleet, building on the Core node's engine."""
     settings.BUILD_DOCKER_HOST = layout.node(sandbox, "core")["docker_host"]
     settings.BUILD_TIMEOUT = 120
     settings.REGISTRY_TIMEOUT = 3
-    return register(Path(sandbox["state_dir"]), "sandbox")
+    return fleet
 
 
 @pytest.fixture

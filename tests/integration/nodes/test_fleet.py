@@ -36,13 +36,6 @@ def refresh_all(admin_client, cluster):
     run_queued_jobs()
 
 
-@pytest.fixture
-def fleet(sandbox, settings):
-    settings.SSH_PRIVATE_KEY_PATH = Path(sandbox["client_key"])
-    settings.SSH_CONNECT_TIMEOUT = 3
-    return register(Path(sandbox["state_dir"]), "sandbox")
-
-
 def test_import_finds_every_node_and_trust_pins_the_presented_key(admin_client, sandbox, settings, worker_alive):
     settings.SSH_PRIVATE_KEY_PATH = Path(sandbox["client_key"])
     core = layout.node(sandbox, "core")

@@ -3,7 +3,6 @@ image version that every node can pull from the sandbox registry."""
 import os
 from pathlib import Path
 
-import django_rq
 import pytest
 from django.utils import timezone
 
@@ -12,7 +11,7 @@ from nodes.models.node import Drift
 from sandbox import layout
 from sandbox.register import register
 from support import ssh
-from support.rq import register_idle_worker, run_queued_jobs
+from support.rq import run_queued_jobs
 from support.sandbox import restore, running_sandbox
 
 BASE = "stackato/app-holophonor:3.0.0"
@@ -48,16 +47,6 @@ def push_version(sandbox, cluster, tag: str) -> ImageVersion:
         defaults=dict(from_reference=BASE, status="pushed", image_id="sha256:" + "0" * 64, registry_reference=ref,
                       manifest_digest=digest, engine_reference=ref, built_at=timezone.now(), pushed_at=timezone.now()))
     return version
-
-
-@pytest.fixture
-def worker_alive():
-    queue = django_rq.get_queue("default")
-    queue.empty()
-    worker = register_idle_worker()
-    yield worker
-    worker.register_death()
-    queue.empty()
 
 
 @pytest.fixture
