@@ -155,3 +155,17 @@ def test_a_second_rollout_on_the_cluster_is_refused_while_one_runs(admin_client,
     assert b"already has a rollout in progress" in response.content
     assert Rollout.objects.count() == 1
     run_queued_jobs()
+
+
+def test_cancel_stops_before_the_next_step_and_leaves_the_config(admin_client, rollout_sandbox, cluster):
+    version = push_version(rollout_sandbox, cluster, "1.7.0")
+    rollout = roll_out(admin_client, version, max_in_flight="1")
+    response = admin_client.post(reverse("admin:images_rollout_changelist"),
+                                 {"action": "cancel", "_selected_action": [rollout.pk]}, follow=True)
+    assert b"cancel requested" in response.content
+    run_queued_jobs()
+    rollout.refresh_from_db()
+    assert rollout.status == RolloutStatus.CANCELLED, rollout.decisions
+    assert config_image(rollout_sandbox) == BASE
+    assert not FenceRestart.objects.filter(correlation_id=rollout.pk).exists()
+    assert rollout.steps.filter(status="skipped").exists()
