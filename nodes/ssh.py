@@ -13,7 +13,7 @@ import shlex
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import paramiko
@@ -284,13 +284,21 @@ class Session:
             raise self._error(AuthenticationFailed, f"the SSH private key {path} cannot be loaded "
                               f"({exc.__class__.__name__}; a passphrase-protected key needs the agent)") from None
 
-    def run(self, argv: Sequence[str], *, timeout: float | None = None, check: bool = False) -> CommandResult:
+    def run(self, argv: Sequence[str], *, timeout: float | None = None, check: bool = False,
+            stdin: Iterable[bytes] | None = None) -> CommandResult:
+        """stdin: chunks sent to the command's standard input, then EOF (e.g. a
+        `docker save` stream into `docker load`)."""
         line = command_line(argv)  # refused before any network traffic
         timeout = self.command_timeout if timeout is None else timeout
         self.connect()
         try:
             channel = self.transport.open_session(timeout=self.connect_timeout)
             channel.exec_command(line)
+            if stdin is not None:
+                channel.settimeout(timeout)
+                for chunk in stdin:
+                    channel.sendall(chunk)
+                channel.shutdown_write()
         except (paramiko.SSHException, EOFError, OSError) as exc:
             self.close()
             raise self._error(ConnectionLost, f"could not start `{excerpt(line, 120)}`: {exc}") from None

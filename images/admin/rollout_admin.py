@@ -94,6 +94,6 @@ def _version_action(modeladmin, request, queryset, action, kind):
         return None
     verb = "Roll out" if kind == RolloutKind.ROLLOUT else "Roll back to"
     return confirm_and_start(
-        modeladmin, request, cluster=version.cluster, target_image=version.registry_reference or str(version),
+        modeladmin, request, cluster=version.cluster, target_image=version.registry_reference or version.engine_reference,
         image_size=version.size, action=action, title=f"{verb} {version}", selected_pk=version.pk,
         starter=lambda **strategy: start.rollout_version(version, kind=kind, **strategy))

@@ -46,8 +46,12 @@ def rollout_version(version, **options) -> Rollout:
     """Roll an ImageVersion out: nodes pull it by digest, the config names its tag."""
     if not version.image_id or version.status not in ("pushed", "built"):
         raise RolloutRefused(f"{version} is {version.status}: only a built (and pushed) version can be rolled out.")
-    if version.local or not version.registry_reference:
-        raise RolloutRefused(f"{version} is in no registry; streaming images to registry-less clusters is not supported yet.")
+    if version.local:
+        # No registry: each node gets it streamed from the build engine.
+        return start(cluster=version.cluster, target=version, target_image=version.engine_reference,
+                     target_pull=version.engine_reference, **options)
+    if not version.registry_reference:
+        raise RolloutRefused(f"{version} is built but not pushed yet: push it to the cluster registry first.")
     return start(cluster=version.cluster, target=version, target_image=version.registry_reference,
                  target_pull=version.pull_reference, **options)
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from images.models.rollout import Phase, Rollout, RolloutStep, StepStatus
+from images import engine
 from images.rollouts import audit
 from nodes import remote, ssh
 from nodes.kato import Kato, KatoError
@@ -48,6 +49,8 @@ def pull(step, session) -> str:
     if step.fence_pid_before is None:
         step.fence_pid_before, step.fence_image_before = fence.pid, fence.image or ""
     rollout = step.rollout
+    if rollout.target is not None and rollout.target.local:
+        return _stream(step, session, rollout.target)
     if _holds(session, step.image, rollout.target_pull):
         return f"{step.image} already present"
     result = session.run(["docker", "pull", rollout.target_pull], timeout=settings.SSH_COMMAND_TIMEOUT)
@@ -67,6 +70,29 @@ def _holds(session, image: str, pull_ref: str) -> bool:
     if result.exit_code != 0:
         return False
     return "@" not in pull_ref or pull_ref in result.stdout
+
+
+def _image_id(session, image: str) -> str:
+    result = session.run(["docker", "image", "inspect", "--format", "{{.Id}}", image])
+    return result.stdout.strip() if result.exit_code == 0 else ""
+
+
+def _stream(step, session, version) -> str:
+    """No registry (the seed's small-cluster path): `docker save` on the build
+    engine piped into `docker load` on the node, checked by image id."""
+    if _image_id(session, step.image) == version.image_id:
+        return f"{step.image} already present"
+    try:
+        with engine.open_engine(version.cluster) as api:
+            result = session.run(["docker", "load"], stdin=api.get_image(version.engine_reference),
+                                 timeout=settings.SSH_COMMAND_TIMEOUT)
+    except engine.EngineUnavailable as error:
+        raise StepFailed(f"the build engine cannot send {version.engine_reference}: {error}") from None
+    if result.exit_code != 0:
+        raise StepFailed(f"docker load failed: {ssh.excerpt(result.stderr or result.stdout)}")
+    if _image_id(session, step.image) != version.image_id:
+        raise StepFailed(f"after docker load, {step.image} on the node is not image {version.image_id}")
+    return f"streamed {step.image} from the build engine: {ssh.excerpt(result.stdout)}"
 
 
 def smoke(step, session) -> str:

@@ -169,3 +169,28 @@ def test_cancel_stops_before_the_next_step_and_leaves_the_config(admin_client, r
     assert config_image(rollout_sandbox) == BASE
     assert not FenceRestart.objects.filter(correlation_id=rollout.pk).exists()
     assert rollout.steps.filter(status="skipped").exists()
+
+
+def test_a_registry_less_cluster_gets_the_image_streamed_to_each_node(admin_client, rollout_sandbox, cluster, settings):
+    """The seed's small-cluster path: no registry, so each DEA is sent the
+    image from the build engine (docker save | ssh docker load)."""
+    from images.models import ImageVersion
+
+    core = layout.node(rollout_sandbox, "core")
+    settings.BUILD_DOCKER_HOST = core["docker_host"]
+    ref = "exampleco/local:1.0.0"
+    code, out, err = ssh.run(core, rollout_sandbox["client_key"],
+                             f"set -e; cid=$(docker create {BASE} sh); docker commit --change 'CMD [\"start.sh\"]' $cid {ref} >/dev/null; "
+                             f"docker rm $cid >/dev/null; docker image inspect --format '{{{{.Id}}}}' {ref}")
+    assert code == 0, err
+    cluster.registry = ""
+    cluster.save(update_fields=["registry"])
+    version = ImageVersion.objects.create(cluster=cluster, repository="exampleco/local", tag="1.0.0", from_reference=BASE,
+                                          status="built", local=True, engine_reference=ref, image_id=out.strip())
+    rollout = roll_out(admin_client, version, max_in_flight="100%")
+    run_queued_jobs()
+    rollout.refresh_from_db()
+    assert rollout.status == RolloutStatus.SUCCEEDED, rollout.decisions
+    assert all("streamed" in step.output for step in rollout.steps.filter(phase="pull"))
+    for name in deas(rollout_sandbox):
+        assert fence(rollout_sandbox, name) == ("RUNNING", ref)
