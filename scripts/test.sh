@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# `make test`: install what is missing (as for the demo, plus PostgreSQL),
+# `make test`: install what is missing (as for the demo, plus PostgreSQL and chromium),
 # start the Redis and PostgreSQL the tests need, then run the whole suite
 # (tests/unit, tests/integration, tests/browser) with pytest on SQLite, then
 # its database tests again on PostgreSQL. Fails if either run fails or runs no test (exit 5).
 # Test state lives in var/test/ (TEST_VAR_DIR), apart from a running demo's.
 # Configured by: TEST_REDIS_PORT (6380), TEST_PG_USER/TEST_PG_DB
-# (stackato_dash), PYTEST_ARGS (pytest arguments instead of "tests", e.g.
+# (stackato_dash), ARTIFACTS_DIR (browser screenshots; printed at the end),
+# PYTEST_ARGS (pytest arguments instead of "tests", e.g.
 # "-x tests/unit").
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -13,12 +14,15 @@ set -euo pipefail
 
 need_root test
 need_apt
-bash "$REPO_DIR/scripts/install.sh" postgresql
+# chromium: the browser tests drive Debian's (never a Playwright download).
+bash "$REPO_DIR/scripts/install.sh" postgresql chromium
 
 # Exported before load_config so the scripts and the tests agree on them;
 # real environment variables win over .env for the settings too.
 export STACKATO_DASH_VAR_DIR="${TEST_VAR_DIR:-$REPO_DIR/var/test}"
 export REDIS_URL="redis://127.0.0.1:${TEST_REDIS_PORT:-6380}/0"
+# Where tests/browser saves its screenshots (tests/browser/conftest.py).
+export ARTIFACTS_DIR="${ARTIFACTS_DIR:-$STACKATO_DASH_VAR_DIR/artifacts}"
 load_config
 cd "$REPO_DIR"
 
@@ -56,4 +60,5 @@ run_suite PostgreSQL "$pg_url" 1
 
 summary="$(printf '%s; ' "${results[@]}")"
 say "results: ${summary%; }"
+say "screenshots: $ARTIFACTS_DIR/screenshots"
 exit "$failed"

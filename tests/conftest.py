@@ -3,6 +3,9 @@ import os
 
 import pytest
 
+# The rollout sandbox and worker fixtures, shared by tests/integration and tests/browser.
+pytest_plugins = ["support.rollout_sandbox"]
+
 DB_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback", "live_server", "admin_client", "admin_user", "django_user_model"}
 
 

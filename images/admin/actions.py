@@ -1,9 +1,11 @@
-"""The Build and Push admin actions: say what was queued, and for every
-version that was not, why (immutable, in progress, no worker...)."""
+"""The Build and Push admin actions: a plan page first, then say what was
+queued, and for every version that was not, why (immutable, in progress, no
+worker...)."""
 from django.contrib import messages
 
-from images import jobs, registry, transitions
+from images import engine, jobs, push, registry, transitions
 from stackato_dash import queueing
+from stackato_dash.admin_confirmation import PlanRow, confirmation_page, confirmed
 
 
 def build_refusal(version) -> str | None:
@@ -37,10 +39,33 @@ def push_refusal(version) -> str | None:
     return None
 
 
+def build_effect(version) -> str:
+    return f"Build FROM {version.from_reference or version.parent} on the engine {engine.describe()}."
+
+
+def push_effect(version) -> str:
+    repository, tag = push.target(version)
+    return f"Push {version.engine_reference} from {engine.describe()} to {repository}:{tag}."
+
+
 KINDS = {
     "build": (build_refusal, transitions.BUILDABLE, jobs.build_image_version),
     "push": (push_refusal, transitions.PUSHABLE, jobs.push_image_version),
 }
+EFFECTS = {"build": build_effect, "push": push_effect}
+
+
+def confirm_then_queue(modeladmin, request, queryset, kind: str):
+    if confirmed(request):
+        return queue_jobs(request, queryset, kind)
+    refusal_of, effect_of = KINDS[kind][0], EFFECTS[kind]
+    rows = []
+    for version in queryset.select_related("cluster", "parent"):
+        refusal = refusal_of(version)
+        rows.append(PlanRow(f"{version} ({version.cluster})", "" if refusal else effect_of(version), refusal or ""))
+    return confirmation_page(modeladmin, request, queryset, title=f"{kind.capitalize()} image versions",
+                             intro="Each version is built or pushed once; its tag never changes afterwards.",
+                             rows=rows, button=f"Yes, {kind}")
 
 
 def queue_jobs(request, queryset, kind: str) -> None:

@@ -120,10 +120,10 @@ class ImageVersionAdmin(admin.ModelAdmin):
     def has_activate_permission(self, request):
         return request.user.has_perm("images.activate_rollout")
 
-    @admin.action(description="Build selected versions", permissions=["build"])
+    @admin.action(description="Build selected versions…", permissions=["build"])
     def build(self, request, queryset):
-        actions.queue_jobs(request, queryset, "build")
+        return actions.confirm_then_queue(self, request, queryset, "build")
 
-    @admin.action(description="Push selected versions to the cluster registry", permissions=["push"])
+    @admin.action(description="Push selected versions to the cluster registry…", permissions=["push"])
     def push(self, request, queryset):
-        actions.queue_jobs(request, queryset, "push")
+        return actions.confirm_then_queue(self, request, queryset, "push")

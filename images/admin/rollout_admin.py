@@ -1,22 +1,17 @@
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 
+from images.admin import rollout_progress
 from images.admin.rollout_confirmation import confirm_and_start
-from images.models.rollout import Rollout, RolloutKind, RolloutStep
+from images.models.rollout import Rollout, RolloutKind
 from images.rollouts import start
 from images.rollouts.jobs import enqueue_advance
-
-
-class RolloutStepInline(admin.TabularInline):
-    model = RolloutStep
-    fields = ["node", "phase", "batch", "status", "attempt", "image", "started_at", "finished_at", "output"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    ordering = ["id"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Rollout)
@@ -27,13 +22,12 @@ class RolloutAdmin(admin.ModelAdmin):
     list_select_related = ["cluster"]
     search_fields = ["target_image", "previous_image", "reason", "requested_by_username"]
     date_hierarchy = "created_at"
-    inlines = [RolloutStepInline]
     actions = ["cancel", "undo"]
-    readonly_fields = ["id", "cluster", "target", "target_image", "target_pull", "previous_image", "kind", "undoes",
-                       "requested_by_username", "reason", "canaries", "max_in_flight", "failure_threshold",
-                       "health_wait", "auto_rollback", "status", "status_reason", "cancel_requested", "created_at",
-                       "started_at", "finished_at", "decisions"]
-    exclude = ["requested_by"]
+    # What the rollout's jobs change (status, times, decisions...) is in the live
+    # part of the page (_progress.html), never here where it would go stale.
+    fields = ["id", "cluster", "kind", "target", "target_image", "target_pull", "undoes", "requested_by_username",
+              "reason", "canaries", "max_in_flight", "failure_threshold", "health_wait", "auto_rollback", "created_at"]
+    readonly_fields = fields
 
     def has_add_permission(self, request):
         return False
@@ -47,8 +41,42 @@ class RolloutAdmin(admin.ModelAdmin):
     def has_activate_permission(self, request):
         return request.user.has_perm("images.activate_rollout")
 
-    @admin.action(description="Cancel (stops before the next batch)", permissions=["activate"])
+    def get_urls(self):
+        fragment = self.admin_site.admin_view(self.progress_view)
+        return [path("<uuid:object_id>/progress/", fragment, name="images_rollout_progress"), *super().get_urls()]
+
+    def _progress_context(self, request, rollout):
+        return {"rollout": rollout, **rollout_progress.progress(rollout),
+                "can_cancel": not rollout.is_finished and self.has_activate_permission(request),
+                "progress_url": reverse("admin:images_rollout_progress", args=[rollout.pk]),
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME}
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        rollout = self.get_object(request, object_id)
+        if rollout is not None and self.has_view_permission(request, rollout):
+            extra_context = {**(extra_context or {}), **self._progress_context(request, rollout)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def progress_view(self, request, object_id):
+        """The live part of the rollout page, as HTML, for its poller: a GET
+        that only reads."""
+        if request.method != "GET":
+            raise Http404
+        rollout = get_object_or_404(Rollout, pk=object_id)
+        if not self.has_view_permission(request, rollout):
+            raise PermissionDenied
+        return TemplateResponse(request, "admin/images/rollout/_progress.html",
+                                self._progress_context(request, rollout))
+
+    @admin.action(description="Cancel… (stops before the next step)", permissions=["activate"])
     def cancel(self, request, queryset):
+        """Two steps, like delete_selected: a page saying what cancelling does,
+        then the POST with post=yes that requests it."""
+        if request.POST.get("post") != "yes":
+            context = {**self.admin_site.each_context(request), "title": "Cancel rollouts", "opts": self.model._meta,
+                       "rollouts": list(queryset.select_related("cluster")),
+                       "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME}
+            return TemplateResponse(request, "admin/images/rollout_cancel_confirmation.html", context)
         for rollout in queryset:
             if rollout.is_finished:
                 messages.warning(request, f"{rollout} has already ended ({rollout.status}).")

@@ -2,9 +2,11 @@ from django.contrib import admin
 from django.db.models import Count, Q
 
 from nodes import importer, jobs
+from nodes.admin import plans
 from nodes.admin.enqueue import enqueue_for_each
 from nodes.models import Cluster, Node
 from nodes.models.node import Drift
+from stackato_dash.admin_confirmation import confirmation_page, confirmed
 
 
 @admin.register(Cluster)
@@ -39,10 +41,19 @@ class ClusterAdmin(admin.ModelAdmin):
     def has_refresh_facts_permission(self, request):
         return request.user.has_perm("nodes.refresh_facts")
 
-    @admin.action(description="Import nodes (kato node list on the Core node)", permissions=["import_nodes"])
+    @admin.action(description="Import nodes… (kato node list on the Core node)", permissions=["import_nodes"])
     def import_nodes(self, request, queryset):
-        enqueue_for_each(request, queryset, jobs.import_cluster_nodes, "Import nodes")
+        if confirmed(request):
+            return enqueue_for_each(request, queryset, jobs.import_cluster_nodes, "Import nodes")
+        return confirmation_page(self, request, queryset, title="Import nodes", button="Yes, import",
+                                 intro="Each cluster's Core node is asked which nodes the cluster has.",
+                                 rows=plans.import_rows(queryset))
 
-    @admin.action(description="Refresh facts of every node", permissions=["refresh_facts"])
+    @admin.action(description="Refresh facts of every node…", permissions=["refresh_facts"])
     def refresh_facts(self, request, queryset):
-        enqueue_for_each(request, Node.objects.filter(cluster__in=queryset), jobs.refresh_node_facts, "Refresh facts")
+        nodes = Node.objects.filter(cluster__in=queryset).select_related("cluster")
+        if confirmed(request):
+            return enqueue_for_each(request, nodes, jobs.refresh_node_facts, "Refresh facts")
+        return confirmation_page(self, request, queryset, title="Refresh facts", button="Yes, refresh",
+                                 intro="Every node of the selected clusters is read again (read-only).",
+                                 rows=plans.refresh_rows(nodes))

@@ -4,9 +4,11 @@ from django.core import signing
 from django.template.response import TemplateResponse
 
 from nodes import host_keys, jobs
+from nodes.admin import plans, restart_history
 from nodes.admin.enqueue import enqueue_for_each
 from nodes.forms import NodeForm
 from nodes.models import Node
+from stackato_dash.admin_confirmation import confirmation_page, confirmed
 
 
 @admin.register(Node)
@@ -24,7 +26,16 @@ class NodeAdmin(admin.ModelAdmin):
         ("Facts", {"fields": ["drift", "reachable", "last_seen", "facts_refreshed_at", "last_error", "desired_image",
                               "fence_state", "fence_pid", "fence_image", "fence_started_at", "docker_version", "images"]}),
     ]
-    readonly_fields = [f for name, opts in fieldsets[1:] for f in opts["fields"]]
+    readonly_fields = [f for name, opts in fieldsets[1:] for f in opts["fields"]] + ["restart_history"]
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return self.fieldsets
+        return [*self.fieldsets, ("Restart history", {"fields": ["restart_history"]})]
+
+    @admin.display(description="fence restarts")
+    def restart_history(self, node):
+        return restart_history.table(node)
 
     @admin.display(description="roles")
     def role_list(self, node):
@@ -36,9 +47,14 @@ class NodeAdmin(admin.ModelAdmin):
     def has_refresh_facts_permission(self, request):
         return request.user.has_perm("nodes.refresh_facts")
 
-    @admin.action(description="Refresh facts", permissions=["refresh_facts"])
+    @admin.action(description="Refresh facts…", permissions=["refresh_facts"])
     def refresh_facts(self, request, queryset):
-        enqueue_for_each(request, queryset, jobs.refresh_node_facts, "Refresh facts")
+        queryset = queryset.select_related("cluster")
+        if confirmed(request):
+            return enqueue_for_each(request, queryset, jobs.refresh_node_facts, "Refresh facts")
+        return confirmation_page(self, request, queryset, title="Refresh facts", button="Yes, refresh",
+                                 intro="The selected nodes are read again (read-only).",
+                                 rows=plans.refresh_rows(queryset))
 
     @admin.action(description="Trust host key…", permissions=["trust_host_key"])
     def trust_host_key(self, request, queryset):

@@ -55,6 +55,15 @@ class FenceRestart(models.Model):
     class Meta:
         ordering = ["-started_at", "-id"]
         get_latest_by = "started_at"
+        # The audit changelist filters by these and sorts by time; outcome,
+        # correlation_id and started_at have their own db_index.
+        indexes = [
+            models.Index(fields=["cluster", "-started_at"], name="fencerestart_cluster_time"),
+            models.Index(fields=["node", "-started_at"], name="fencerestart_node_time"),
+            # The changelist's node filter is by the copied address (kept when a node is renumbered).
+            models.Index(fields=["node_address", "-started_at"], name="fencerestart_address_time"),
+            models.Index(fields=["requested_by_username"], name="fencerestart_username"),
+        ]
 
     def __str__(self):
         return f"fence restart on {self.node_address} at {self.started_at:%Y-%m-%d %H:%M:%S} ({self.outcome})"

@@ -4,10 +4,8 @@ tests so each test starts from the same cluster."""
 import os
 from pathlib import Path
 
-import django_rq
 import pytest
 
-from support.rq import register_idle_worker
 from support.sandbox import restore, running_sandbox
 
 # Each cluster gets its own loopback range, so they never clash with each
@@ -36,15 +34,3 @@ def fleet(sandbox, settings):
     settings.SSH_PRIVATE_KEY_PATH = Path(sandbox["client_key"])
     settings.SSH_CONNECT_TIMEOUT = 3
     return register(Path(sandbox["state_dir"]), "sandbox")
-
-
-@pytest.fixture
-def worker_alive():
-    """Redis is real; a registered worker lets the console's "is a worker
-    alive?" check pass, and tests run the queued jobs with run_queued_jobs()."""
-    queue = django_rq.get_queue("default")
-    queue.empty()
-    worker = register_idle_worker()
-    yield worker
-    worker.register_death()
-    queue.empty()

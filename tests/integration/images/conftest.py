@@ -34,10 +34,11 @@ def make_version(fleet):
 
 @pytest.fixture
 def act(admin_client):
-    """Run an admin action on versions and the jobs it queued; the page's text."""
+    """Run an admin action on versions, confirmed, and the jobs it queued; the page's text."""
     def act(action, *versions, run=True):
         response = admin_client.post(reverse("admin:images_imageversion_changelist"),
-                                     {"action": action, "_selected_action": [v.pk for v in versions]}, follow=True)
+                                     {"action": action, "_selected_action": [v.pk for v in versions], "post": "yes"},
+                                     follow=True)
         if run:
             run_queued_jobs()
         for version in versions:

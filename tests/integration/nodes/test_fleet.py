@@ -31,7 +31,7 @@ def node_named(sandbox, cluster, name) -> Node:
 
 def refresh_all(admin_client, cluster):
     response = admin_client.post(reverse("admin:nodes_cluster_changelist"),
-                                 {"action": "refresh_facts", "_selected_action": [cluster.pk]}, follow=True)
+                                 {"action": "refresh_facts", "_selected_action": [cluster.pk], "post": "yes"}, follow=True)
     assert b"job(s) queued" in response.content
     run_queued_jobs()
 
@@ -46,7 +46,7 @@ def test_import_finds_every_node_and_trust_pins_the_presented_key(admin_client, 
     cluster = Cluster.objects.get(name="imported")
 
     # Import through an untrusted Core node is refused, and says why.
-    admin_client.post(reverse("admin:nodes_cluster_changelist"), {"action": "import_nodes", "_selected_action": [cluster.pk]})
+    admin_client.post(reverse("admin:nodes_cluster_changelist"), {"action": "import_nodes", "_selected_action": [cluster.pk], "post": "yes"})
     run_queued_jobs()
     cluster.refresh_from_db()
     assert "not trusted" in cluster.last_import_error.lower() or "unknown" in cluster.last_import_error.lower()
@@ -62,7 +62,7 @@ def test_import_finds_every_node_and_trust_pins_the_presented_key(admin_client, 
                       {"action": "trust_host_key", "_selected_action": [core_row.pk], "post": "yes", f"key_{core_row.pk}": token})
     assert Node.objects.get(pk=core_row.pk).host_key_fingerprint == sshd.fingerprint(core)
 
-    admin_client.post(reverse("admin:nodes_cluster_changelist"), {"action": "import_nodes", "_selected_action": [cluster.pk]})
+    admin_client.post(reverse("admin:nodes_cluster_changelist"), {"action": "import_nodes", "_selected_action": [cluster.pk], "post": "yes"})
     run_queued_jobs()
     found = {n.address: n.roles for n in cluster.nodes.all()}
     assert found == {n["address"]: n["roles"] for n in sandbox["nodes"]}
@@ -152,6 +152,7 @@ def test_refresh_without_a_worker_says_so_and_queues_nothing(admin_client, fleet
     queue = django_rq.get_queue("default")
     queue.empty()
     response = admin_client.post(reverse("admin:nodes_node_changelist"),
-                                 {"action": "refresh_facts", "_selected_action": [fleet.nodes.first().pk]}, follow=True)
+                                 {"action": "refresh_facts", "_selected_action": [fleet.nodes.first().pk], "post": "yes"},
+                                 follow=True)
     assert b"No RQ worker is running" in response.content
     assert queue.count == 0

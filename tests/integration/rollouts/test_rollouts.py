@@ -160,8 +160,12 @@ def test_a_second_rollout_on_the_cluster_is_refused_while_one_runs(admin_client,
 def test_cancel_stops_before_the_next_step_and_leaves_the_config(admin_client, rollout_sandbox, cluster):
     version = push_version(rollout_sandbox, cluster, "1.7.0")
     rollout = roll_out(admin_client, version, max_in_flight="1")
+    page = admin_client.post(reverse("admin:images_rollout_changelist"),
+                             {"action": "cancel", "_selected_action": [rollout.pk]})
+    assert b"Yes, cancel" in page.content  # step one only shows what cancelling does
+    assert not Rollout.objects.get(pk=rollout.pk).cancel_requested
     response = admin_client.post(reverse("admin:images_rollout_changelist"),
-                                 {"action": "cancel", "_selected_action": [rollout.pk]}, follow=True)
+                                 {"action": "cancel", "_selected_action": [rollout.pk], "post": "yes"}, follow=True)
     assert b"cancel requested" in response.content
     run_queued_jobs()
     rollout.refresh_from_db()

@@ -20,7 +20,7 @@ def test_without_the_build_permission_there_is_no_build_action(client, operator,
     version = make_version()
     page = client.get(reverse("admin:images_imageversion_changelist")).content.decode()
     assert 'value="build"' not in page and 'value="push"' not in page
-    client.post(reverse("admin:images_imageversion_changelist"), {"action": "build", "_selected_action": [version.pk]})
+    client.post(reverse("admin:images_imageversion_changelist"), {"action": "build", "_selected_action": [version.pk], "post": "yes"})
     version.refresh_from_db()
     assert version.status == Status.DRAFT
 

@@ -1,0 +1,47 @@
+"""A Viewer reads every console page but is offered nothing that changes the fleet."""
+import pytest
+from django.contrib.auth.models import Group, Permission
+from playwright.sync_api import expect
+
+from images.models.rollout import Phase, Rollout, RolloutStep
+from support.rollout_sandbox import push_version
+
+from .pages import log_in
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.django_db(transaction=True)]
+
+
+def make_viewer(django_user_model):
+    user = django_user_model.objects.create_user("viewer", password="viewer-pass", is_staff=True)
+    # The Viewer group of the roles migration when there is one; else the same view-only rights.
+    group = Group.objects.filter(name="Viewer").first()
+    if group:
+        user.groups.add(group)
+    else:
+        user.user_permissions.set(Permission.objects.filter(codename__startswith="view_"))
+    return user
+
+
+def test_a_viewer_sees_no_fleet_changing_buttons(page, live_server, rollout_sandbox, cluster, django_user_model):
+    version = push_version(rollout_sandbox, cluster, "9.0.0")
+    viewer = make_viewer(django_user_model)
+    running = Rollout.objects.create(cluster=cluster, target=version, target_image=version.registry_reference,
+                                     target_pull=version.pull_reference, requested_by_username="someone",
+                                     reason="seen by a viewer", status="activating")
+    RolloutStep.objects.create(rollout=running, node=cluster.nodes.exclude(pk=cluster.core_node.pk).first(),
+                               phase=Phase.PULL, image=running.target_image, status="running")
+    base = live_server.url
+    log_in(page, base, viewer.username, "viewer-pass")
+
+    page.goto(f"{base}/admin/images/rollout/{running.pk}/change/")
+    expect(page.locator("#rollout-status")).to_have_text("activating")
+    expect(page.locator("#rollout-nodes")).to_be_visible()
+    expect(page.locator("input[value='Cancel…']")).to_have_count(0)
+    for changelist in ("images/rollout", "images/imageversion", "nodes/node", "nodes/cluster"):
+        page.goto(f"{base}/admin/{changelist}/")
+        expect(page.locator("#result_list")).to_be_visible()
+        expect(page.locator("select[name=action]")).to_have_count(0)
+        expect(page.locator(".object-tools a.addlink")).to_have_count(0)
+        expect(page.get_by_text("New version from active image")).to_have_count(0)
+    page.goto(f"{base}/admin/images/imageversion/{version.pk}/change/")
+    expect(page.locator("input[type=submit]")).to_have_count(0)

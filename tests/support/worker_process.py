@@ -1,0 +1,38 @@
+"""A real `manage.py rqworker` in its own process, on the test database:
+for tests where the jobs must run while something else (a killed worker, a
+polling browser) happens in the test process."""
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+from rq import Worker
+
+from stackato_dash import queueing
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def database_url() -> str:
+    """The test database, for a worker in another process."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def start_worker(**extra_env: str) -> subprocess.Popen:
+    env = dict(os.environ, DATABASE_URL=database_url(), SSH_PRIVATE_KEY_PATH=str(settings.SSH_PRIVATE_KEY_PATH),
+               SSH_CONNECT_TIMEOUT="3", SSH_COMMAND_TIMEOUT="30", **extra_env)
+    return subprocess.Popen([sys.executable, "manage.py", "rqworker", "default"], cwd=PROJECT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def wait_until_registered(timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not Worker.all(queue=queueing.get_queue()):
+        assert time.monotonic() < deadline, "the rqworker did not register"
+        time.sleep(0.2)

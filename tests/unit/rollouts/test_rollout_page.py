@@ -1,0 +1,67 @@
+"""The rollout page and its live fragment, without a cluster: the rows only."""
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+from django.utils import timezone
+
+from images.models.rollout import Phase, Rollout, RolloutStep
+from nodes.models import Cluster, Node
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def rollout():
+    cluster = Cluster.objects.create(name="prod", core_address="10.0.0.11")
+    rollout = Rollout.objects.create(cluster=cluster, target_image="reg/app:2", target_pull="reg/app:2",
+                                     previous_image="reg/app:1", requested_by_username="ops", reason="fix",
+                                     status="activating", decisions="canaries first")
+    now = timezone.now()
+    for number, status in enumerate(["succeeded", "running"]):
+        node = Node.objects.create(cluster=cluster, address=f"10.0.0.{20 + number}", roles=["dea"])
+        RolloutStep.objects.create(rollout=rollout, node=node, phase=Phase.PULL, image="reg/app:2", status="succeeded",
+                                   started_at=now - timedelta(seconds=30), finished_at=now - timedelta(seconds=20))
+        RolloutStep.objects.create(rollout=rollout, node=node, phase=Phase.RESTART, image="reg/app:2", status=status,
+                                   started_at=now - timedelta(seconds=10), output=f"restart log {number}",
+                                   finished_at=now if status == "succeeded" else None)
+    return rollout
+
+
+def test_the_fragment_shows_progress_nodes_timeline_and_decisions(admin_client, rollout):
+    page = admin_client.get(reverse("admin:images_rollout_progress", args=[rollout.pk])).content.decode()
+    assert "1 / 2 (50%)" in page
+    assert "restart log 0" in page and "restart log 1" in page and "canaries first" in page
+    assert page.count('class="step-succeeded"') == 3 and page.count('class="step-running"') == 1
+    assert 'value="Cancel…"' in page and 'data-finished=""' in page
+
+
+def test_the_fragment_is_a_read_only_get(admin_client, rollout):
+    url = reverse("admin:images_rollout_progress", args=[rollout.pk])
+    assert admin_client.post(url).status_code == 404
+    assert Rollout.objects.get(pk=rollout.pk).status == "activating"
+
+
+def test_a_viewer_reads_the_page_without_cancel(client, django_user_model, rollout):
+    viewer = django_user_model.objects.create_user("viewer", password="x", is_staff=True)
+    viewer.user_permissions.set(Permission.objects.filter(codename="view_rollout"))
+    client.force_login(viewer)
+    page = client.get(reverse("admin:images_rollout_change", args=[rollout.pk])).content.decode()
+    assert 'id="rollout-progress"' in page and "1 / 2 (50%)" in page
+    assert "Cancel…" not in page
+
+
+def test_cancel_asks_first_and_changes_nothing_until_confirmed(admin_client, rollout):
+    changelist = reverse("admin:images_rollout_changelist")
+    page = admin_client.post(changelist, {"action": "cancel", "_selected_action": [rollout.pk]})
+    assert b"Yes, cancel" in page.content
+    assert not Rollout.objects.get(pk=rollout.pk).cancel_requested
+    assert admin_client.get(changelist, {"action": "cancel", "_selected_action": [rollout.pk], "post": "yes"})
+    assert not Rollout.objects.get(pk=rollout.pk).cancel_requested
+
+
+def test_home_says_when_no_worker_is_alive(admin_client, rollout):
+    page = admin_client.get(reverse("admin:index")).content.decode()
+    assert "no worker is alive" in page or "Redis does not answer" in page
+    assert "canaries first" not in page and "reg/app:2" in page
