@@ -46,7 +46,7 @@ run_suite() {  # label DATABASE_URL TEST_DATABASE_ONLY
     local rc=0
     say "pytest on $1"
     # PYTEST_ARGS is split on spaces on purpose: it holds several arguments.
-    DATABASE_URL="$2" TEST_DATABASE_ONLY="$3" "$PY" -m pytest ${PYTEST_ARGS:-tests} </dev/null || rc=$?
+    DATABASE_URL="$2" TEST_DATABASE_ONLY="$3" "$PY" -m pytest --durations=15 ${PYTEST_ARGS:-tests} </dev/null || rc=$?
     case "$rc" in
         0) results+=("$1 ok") ;;
         5) results+=("$1 FAILED (no tests were collected)"); failed=1 ;;
