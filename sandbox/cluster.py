@@ -21,6 +21,8 @@ def up(state_dir: Path, **options) -> dict:
             _start_engines(cluster)
         for node in layout.deas(cluster):
             supervisor_conf.start(cluster, node)
+        for node in layout.deas(cluster):
+            _wait_for_fence(cluster, node)
         for node in cluster["nodes"]:
             sshd.write_config(cluster, node, public_key)
             if not faults.read(node["dir"]).get("down"):
@@ -29,6 +31,13 @@ def up(state_dir: Path, **options) -> dict:
         down(state_dir)
         raise
     return cluster
+
+
+def _wait_for_fence(cluster: dict, node: dict) -> None:
+    """`up` returns a settled cluster: fence RUNNING (or FATAL, for a reason
+    its log gives) on every DEA, past supervisord's start window."""
+    procs.wait_until(lambda: fence_status.read(cluster, node)["state"] in ("RUNNING", "FATAL"), 30,
+                     f"fence on node {node['name']}", Path(node["dir"]) / "fence.log")
 
 
 def _cluster_for(state_dir: Path, **options) -> dict:

@@ -24,6 +24,7 @@ from pathlib import Path
 from . import cluster_file, config_store, engine_check, faults, fence_status, versions
 from .jsonfile import write_json
 from .resp import RespClient, RespError
+from .supervisor_conf import STARTSECS
 
 _BORN = time.monotonic()  # the start must fit in supervisord's startsecs: log how long it took
 POLL = 0.2  # seconds between looks at the stop flag, pubsub and the hang knob
@@ -153,6 +154,9 @@ def main():
 
     why = wait_for_stop(cluster, sub)
     if why == "changed":
+        # An exit inside startsecs counts as a failed start (FATAL) for
+        # supervisord: a change that arrives that early waits it out.
+        time.sleep(max(0.0, STARTSECS + 0.5 - (time.monotonic() - _BORN)))
         log("fence config changed; exiting so supervisord starts me with it")
     else:
         stop_slowly(node_dir)
