@@ -120,6 +120,9 @@ class ImageVersionAdmin(admin.ModelAdmin):
     def has_activate_permission(self, request):
         return request.user.has_perm("images.activate_rollout")
 
+    def has_distribute_permission(self, request):
+        return request.user.has_perm("images.distribute_rollout")
+
     @admin.action(description="Build selected versions…", permissions=["build"])
     def build(self, request, queryset):
         return actions.confirm_then_queue(self, request, queryset, "build")

@@ -109,10 +109,14 @@ def rollout_actions_for_versions():
     def roll_back_to(modeladmin, request, queryset):
         return _version_action(modeladmin, request, queryset, "roll_back_to", RolloutKind.ROLLBACK)
 
-    return [roll_out, roll_back_to]
+    @admin.action(description="Distribute only… (pull on every node, do not activate)", permissions=["distribute"])
+    def distribute_only(modeladmin, request, queryset):
+        return _version_action(modeladmin, request, queryset, "distribute_only", RolloutKind.ROLLOUT, distribute_only=True)
+
+    return [roll_out, roll_back_to, distribute_only]
 
 
-def _version_action(modeladmin, request, queryset, action, kind):
+def _version_action(modeladmin, request, queryset, action, kind, distribute_only=False):
     if queryset.count() != 1:
         messages.error(request, "Select exactly one image version.")
         return None
@@ -120,8 +124,8 @@ def _version_action(modeladmin, request, queryset, action, kind):
     if kind == RolloutKind.ROLLBACK and not version.rollouts.filter(status="succeeded").exists():
         messages.error(request, f"{version} was never active on {version.cluster}: roll it out instead.")
         return None
-    verb = "Roll out" if kind == RolloutKind.ROLLOUT else "Roll back to"
+    verb = "Distribute" if distribute_only else "Roll out" if kind == RolloutKind.ROLLOUT else "Roll back to"
     return confirm_and_start(
         modeladmin, request, cluster=version.cluster, target_image=version.registry_reference or version.engine_reference,
         image_size=version.size, action=action, title=f"{verb} {version}", selected_pk=version.pk,
-        starter=lambda **strategy: start.rollout_version(version, kind=kind, **strategy))
+        starter=lambda **strategy: start.rollout_version(version, kind=kind, distribute_only=distribute_only, **strategy))

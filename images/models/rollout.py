@@ -51,6 +51,7 @@ class Rollout(models.Model):
     health_wait = models.PositiveIntegerField(default=5, validators=[MinValueValidator(0)],
                                               help_text="Seconds fence must stay RUNNING on the new image.")
     auto_rollback = models.BooleanField(default=True)
+    distribute_only = models.BooleanField(default=False, help_text="Pull on every node, then stop: activate later.")
 
     status = models.CharField(max_length=16, choices=RolloutStatus.choices, default=RolloutStatus.PLANNED, db_index=True)
     status_reason = models.TextField(blank=True)

@@ -93,7 +93,10 @@ def _distributing(rollout) -> None:
             finish(rollout, RolloutStatus.CANCELLED, "cancelled during distribution: the cluster config was not changed")
         return
     _launch(pulls, _limit(rollout, len(pulls)))
-    if all(step.status == StepStatus.SUCCEEDED for step in pulls):
+    if all(step.status == StepStatus.SUCCEEDED for step in pulls) and rollout.distribute_only:
+        finish(rollout, RolloutStatus.SUCCEEDED, f"all {len(pulls)} nodes hold {rollout.target_image}; "
+                                                 "not activated (distribute only)")
+    elif all(step.status == StepStatus.SUCCEEDED for step in pulls):
         rollout.status = RolloutStatus.ACTIVATING
         decide(rollout, f"all {len(pulls)} nodes hold {rollout.target_image}; activating")
         _create_activation_steps(rollout, pulls)

@@ -12,7 +12,7 @@ class RolloutRefused(Exception):
 
 def start(*, cluster, target_image: str, target_pull: str, target=None, kind=RolloutKind.ROLLOUT, undoes=None,
           user, reason: str, canaries: int = 1, max_in_flight: str = "1", failure_threshold: int = 0,
-          health_wait: int = 5, auto_rollback: bool = True) -> Rollout:
+          health_wait: int = 5, auto_rollback: bool = True, distribute_only: bool = False) -> Rollout:
     if not reason.strip():
         raise RolloutRefused("A reason is required: it goes into the audit history of every fence restart.")
     if cluster.core_node is None or not cluster.core_node.is_trusted:
@@ -31,7 +31,7 @@ def start(*, cluster, target_image: str, target_pull: str, target=None, kind=Rol
                 cluster=cluster, target=target, target_image=target_image, target_pull=target_pull, kind=kind,
                 undoes=undoes, requested_by=user, requested_by_username=user.get_username(), reason=reason,
                 canaries=canaries, max_in_flight=max_in_flight, failure_threshold=failure_threshold,
-                health_wait=health_wait, auto_rollback=auto_rollback)
+                health_wait=health_wait, auto_rollback=auto_rollback, distribute_only=distribute_only)
             RolloutStep.objects.bulk_create(
                 RolloutStep(rollout=rollout, node=node, phase=Phase.PULL, batch=plan.batch_of(node), image=target_image)
                 for node in plan.nodes)

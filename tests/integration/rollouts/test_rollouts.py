@@ -198,3 +198,21 @@ def test_a_registry_less_cluster_gets_the_image_streamed_to_each_node(admin_clie
     assert all("streamed" in step.output for step in rollout.steps.filter(phase="pull"))
     for name in deas(rollout_sandbox):
         assert fence(rollout_sandbox, name) == ("RUNNING", ref)
+
+
+def test_distribute_only_pulls_everywhere_and_activates_nothing(admin_client, rollout_sandbox, cluster):
+    version = push_version(rollout_sandbox, cluster, "1.8.0")
+    response = admin_client.post(reverse("admin:images_imageversion_changelist"), {
+        "action": "distribute_only", "_selected_action": [version.pk], "post": "yes", **STRATEGY})
+    assert response.status_code == 302
+    rollout = Rollout.objects.get(distribute_only=True)
+    run_queued_jobs()
+    rollout.refresh_from_db()
+    assert rollout.status == RolloutStatus.SUCCEEDED and "not activated" in rollout.status_reason
+    assert config_image(rollout_sandbox) == BASE
+    assert not FenceRestart.objects.filter(correlation_id=rollout.pk).exists()
+    for entry in layout.deas(rollout_sandbox):
+        code, out, err = ssh.run(entry, rollout_sandbox["client_key"],
+                                 f"docker image inspect --format '{{{{json .RepoDigests}}}}' {version.registry_reference}")
+        assert code == 0 and version.manifest_digest in out, err
+        assert fence(rollout_sandbox, entry["name"]) == ("RUNNING", BASE)
