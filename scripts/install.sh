@@ -70,11 +70,11 @@ fi
 # pip only runs when the pinned requirements (or the interpreter) changed
 # since the last successful install, recorded in a stamp inside the venv.
 stamp="$VENV/.requirements.sha256"
-want="$(cd "$REPO_DIR" && { cat requirements.txt requirements-dev.txt; "$PY" -V; } | sha256sum | cut -d' ' -f1)"
+want="$(cd "$REPO_DIR" && { cat requirements.txt requirements-dev.txt constraints.txt; "$PY" -V; } | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     say "installing Python requirements (requirements-dev.txt)"
     log="$VENV/pip-install.log"
-    if ! (cd "$REPO_DIR" && "$PY" -m pip install --disable-pip-version-check -r requirements-dev.txt) >"$log" 2>&1; then
+    if ! (cd "$REPO_DIR" && "$PY" -m pip install --disable-pip-version-check -r requirements-dev.txt -c constraints.txt) >"$log" 2>&1; then
         tail -n 20 "$log" >&2
         die "pip could not install requirements-dev.txt (output above, full log $log)"
     fi
