@@ -6,7 +6,8 @@
 # A second run reuses what exists: venv, database, user, running services.
 # Configured by the environment or .env (see .env.example): DEMO_WEB_PORT,
 # DEMO_WORKERS, DEMO_DEA_NODES, DEMO_KATO_VERSION, DEMO_ADMIN_USER, REDIS_URL,
-# STACKATO_DASH_VAR_DIR, SANDBOX_* and the app's own settings.
+# STACKATO_DASH_VAR_DIR, SANDBOX_* and the app's own settings (BUILD_DOCKER_HOST
+# defaults to the sandbox Core node's engine, ssh-node:$SANDBOX_BASE_ADDRESS).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -57,6 +58,13 @@ chmod 600 "$password_file"
     || die "could not create the admin user: $(error_line "$setup_log") (log: $setup_log)"
 
 bash "$REPO_DIR/scripts/redis.sh" start
+
+# Builds and pushes run on the sandbox's Core node engine over SSH
+# (ssh-node:$SANDBOX_BASE_ADDRESS) unless BUILD_DOCKER_HOST is set: the web
+# server (plan pages) and the workers (the jobs) must agree, so both inherit
+# it. The workers start before the sandbox; they look the node up per job.
+export BUILD_DOCKER_HOST
+say "builds and pushes run on $BUILD_DOCKER_HOST"
 
 # Services run in their own session (setsid): a Ctrl-C in the terminal
 # reaches only this script, which stops them in order, and each one's pid is

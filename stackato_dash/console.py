@@ -5,10 +5,10 @@ from collections import Counter, defaultdict
 
 import django_rq
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, Q
 from rq import Worker
 
-from images.models import ImageVersion
+from images.models import ImageVersion, Status
 from images.models.rollout import Rollout, RolloutStatus
 from nodes.models import Cluster, Node
 from nodes.models.node import Drift
@@ -33,9 +33,17 @@ def clusters() -> list[dict]:
             succeeded = cluster.rollouts.filter(status=RolloutStatus.SUCCEEDED).first()
             active = [(succeeded.target_image, 0)] if succeeded else []
         rows.append({"cluster": cluster, "active_image": active[0][0] if active else "", "last_rollout": last,
+                     "ready_version": ready_to_roll_out(cluster),
                      "drift": [(labels.get(key, key), key, n) for key, n in sorted(drift[cluster.pk].items())],
                      "nodes": sum(drift[cluster.pk].values())})
     return rows
+
+
+def ready_to_roll_out(cluster) -> ImageVersion | None:
+    """The newest version a rollout can take: pushed, or built when the
+    cluster has no registry (the nodes then get it streamed)."""
+    ready = Q(status=Status.PUSHED) | Q(status=Status.BUILT, local=True)
+    return cluster.image_versions.filter(ready).order_by("-created_at", "-id").first()
 
 
 def activity() -> dict:

@@ -3,7 +3,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from images.admin import actions, views
-from images.admin.rollout_admin import rollout_actions_for_versions
+from images.admin.rollout_admin import roll_out_view, rollout_actions_for_versions
 from images.dockerfile import DockerfileError
 from images.forms import ImageVersionForm
 from images.models import ImageVersion, RunStep
@@ -61,6 +61,8 @@ class ImageVersionAdmin(admin.ModelAdmin):
                 self, r, cluster_id)), name="images_imageversion_registry"),
             path("provision-registry/", self.admin_site.admin_view(lambda r: views.provision(self, r)),
                  name="images_imageversion_provision_registry"),
+            path("<int:object_id>/roll-out/", self.admin_site.admin_view(lambda r, object_id: roll_out_view(
+                self, r, object_id)), name="images_imageversion_roll_out"),
             path("<int:object_id>/log/", self.admin_site.admin_view(lambda r, object_id: views.log_lines(
                 self, r, object_id)), name="images_imageversion_log"),
         ]

@@ -3,7 +3,7 @@ from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
@@ -114,6 +114,17 @@ def rollout_actions_for_versions():
         return _version_action(modeladmin, request, queryset, "distribute_only", RolloutKind.ROLLOUT, distribute_only=True)
 
     return [roll_out, roll_back_to, distribute_only]
+
+
+def roll_out_view(modeladmin, request, object_id: int):
+    """"Roll out…" as a link (the home page's cluster row): the same plan page
+    as the action, whose form posts back here to start."""
+    if not modeladmin.has_activate_permission(request):
+        raise PermissionDenied
+    version = get_object_or_404(modeladmin.model, pk=object_id)
+    response = _version_action(modeladmin, request, modeladmin.model.objects.filter(pk=version.pk), "roll_out",
+                               RolloutKind.ROLLOUT)
+    return response or redirect("admin:images_imageversion_change", version.pk)
 
 
 def _version_action(modeladmin, request, queryset, action, kind, distribute_only=False):

@@ -27,8 +27,9 @@ def from_active(model_admin, request):
     operator sees at once what FROM and which tag were chosen."""
     if not model_admin.has_add_permission(request):
         raise PermissionDenied
-    # ?cluster=<pk> preselects, so a cluster page can link here.
-    form = ClusterChoiceForm(request.POST or None, initial={"cluster": request.GET.get("cluster")})
+    # ?cluster=<pk> preselects, so the home page's cluster row can link here;
+    # with only one cluster there is nothing to choose.
+    form = ClusterChoiceForm(request.POST or None, initial={"cluster": request.GET.get("cluster") or _only_cluster()})
     if request.method == "POST" and form.is_valid():
         try:
             version = draft_from_active(form.cleaned_data["cluster"], request.user)
@@ -39,6 +40,11 @@ def from_active(model_admin, request):
                                       "save, then build it.")
             return redirect("admin:images_imageversion_change", version.pk)
     return _page(model_admin, request, "from_active.html", "New version from the active image", form=form)
+
+
+def _only_cluster() -> int | None:
+    pks = list(Cluster.objects.values_list("pk", flat=True)[:2])
+    return pks[0] if len(pks) == 1 else None
 
 
 def registry_index(model_admin, request):

@@ -15,8 +15,24 @@ class RolloutForm(forms.Form):
                                      help_text="Seconds fence must stay RUNNING on the new image.")
     auto_rollback = forms.BooleanField(required=False, initial=True, help_text="On failure, set the config back and restart the switched nodes.")
 
+    def __init__(self, *args, require_reason: bool = True, **kwargs):
+        # "Show the plan" reads only the strategy: no reason is asked for yet.
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].required = require_reason
+
     def clean_reason(self):
         reason = self.cleaned_data["reason"].strip()
-        if not reason:
+        if not reason and self.fields["reason"].required:
             raise forms.ValidationError("A reason is required.")
         return reason
+
+    def strategy(self) -> tuple[int, str] | None:
+        """(canaries, max in flight) as typed, the defaults on an unbound form,
+        None while either is invalid."""
+        if not self.is_bound:
+            return self.fields["canaries"].initial, self.fields["max_in_flight"].initial
+        self.is_valid()
+        data = self.cleaned_data
+        if "canaries" not in data or "max_in_flight" not in data:
+            return None
+        return data["canaries"], data["max_in_flight"]

@@ -43,6 +43,7 @@ class Plan:
     excluded: list = field(default_factory=list)  # (node, reason)
     batches: list = field(default_factory=list)  # [[node, ...], ...]; batch 0 holds the canaries
     in_flight: int = 1
+    has_canaries: bool = False  # batch 0 is the canaries (none with canaries=0)
     needs_pull: list = field(default_factory=list)
     pull_bytes: int | None = None
 
@@ -64,6 +65,7 @@ def make_plan(cluster, target_image: str, *, canaries: int, max_in_flight_value:
     canary_count = min(canaries, len(plan.nodes))
     if canary_count:
         plan.batches.append(plan.nodes[:canary_count])
+        plan.has_canaries = True
     rest = plan.nodes[canary_count:]
     plan.batches += [rest[i:i + plan.in_flight] for i in range(0, len(rest), plan.in_flight)]
     # From the last refresh: a node that already holds the image skips the pull.

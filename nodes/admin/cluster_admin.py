@@ -1,5 +1,8 @@
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
 
 from nodes import importer, jobs
 from nodes.admin import plans
@@ -48,6 +51,23 @@ class ClusterAdmin(admin.ModelAdmin):
         return confirmation_page(self, request, queryset, title="Import nodes", button="Yes, import",
                                  intro="Each cluster's Core node is asked which nodes the cluster has.",
                                  rows=plans.import_rows(queryset))
+
+    def get_urls(self):
+        refresh = path("<int:cluster_id>/refresh-facts/", self.admin_site.admin_view(self.refresh_facts_view),
+                       name="nodes_cluster_refresh_facts")
+        return [refresh, *super().get_urls()]  # before the admin's catch-all "<object_id>/"
+
+    def refresh_facts_view(self, request, cluster_id: int):
+        """"Refresh facts…" as a link (the home page's cluster row): the action's
+        plan page for one cluster; its confirming POST comes back here, then the
+        cluster's nodes are shown."""
+        if not self.has_refresh_facts_permission(request):
+            raise PermissionDenied
+        cluster = get_object_or_404(Cluster, pk=cluster_id)
+        response = self.refresh_facts(request, Cluster.objects.filter(pk=cluster.pk))
+        if response is not None:
+            return response
+        return redirect(f"{reverse('admin:nodes_node_changelist')}?cluster__id__exact={cluster.pk}")
 
     @admin.action(description="Refresh facts of every node…", permissions=["refresh_facts"])
     def refresh_facts(self, request, queryset):
