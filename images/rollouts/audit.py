@@ -9,7 +9,7 @@ from nodes.models.fence_restart import Outcome
 def record(step, *, started_at, image_before: str, outcome: str, exit_code=None, output: str = "") -> FenceRestart:
     rollout = step.rollout
     return FenceRestart.objects.create(
-        node=step.node, cluster=rollout.cluster, node_address=step.node.address,
+        node=step.node, cluster=rollout.cluster, cluster_name=rollout.cluster.name, node_address=step.node.address,
         started_at=started_at, finished_at=timezone.now(),
         requested_by=rollout.requested_by, requested_by_username=rollout.requested_by_username,
         image_before=image_before or "", image_after=step.image, outcome=outcome, exit_code=exit_code,

@@ -6,7 +6,7 @@ import json
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-FIELDS = ["id", "started_at", "finished_at", "cluster__name", "node_id", "node_address", "requested_by_username",
+FIELDS = ["id", "started_at", "finished_at", "cluster_name", "node_id", "node_address", "requested_by_username",
           "outcome", "exit_code", "image_before", "image_after", "correlation_id", "reason", "output_excerpt"]
 KINDS = {"csv": "text/csv", "json": "application/json"}
 CHUNK = 2000
@@ -22,11 +22,23 @@ def _rows(queryset):
     return queryset.values_list(*FIELDS).iterator(chunk_size=CHUNK)
 
 
+# A spreadsheet opening the CSV runs a cell that starts with one of these as
+# a formula (CSV injection); reasons are typed by users and output comes from
+# nodes, so such a cell gets a leading quote. JSON is data, not a sheet: as is.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv(queryset):
     writer = csv.writer(_Echo())
     yield writer.writerow(FIELDS)
     for row in _rows(queryset):
-        yield writer.writerow(row)
+        yield writer.writerow([csv_cell(value) for value in row])
 
 
 def _json(queryset):

@@ -13,11 +13,11 @@ from nodes.models import FenceRestart
 class FenceRestartAdmin(admin.ModelAdmin):
     """Read-only for everyone, superusers included: the history is evidence.
     Built for hundreds of thousands of rows: indexed filters, no full count."""
-    list_display = ["started_at", "node_address", "cluster", "requested_by_username", "outcome", "image_before",
+    # The copied cluster name: a renamed cluster does not rewrite the history shown.
+    list_display = ["started_at", "node_address", "cluster_name", "requested_by_username", "outcome", "image_before",
                     "image_after", "reason"]
     list_filter = ["cluster", NodeAddressFilter, ("requested_by_username", admin.AllValuesFieldListFilter), "outcome",
                    RolloutFilter]
-    list_select_related = ["cluster"]
     search_fields = ["image_before", "image_after", "reason"]
     date_hierarchy = "started_at"
     show_full_result_count = False  # a second COUNT(*) over the whole table on every page

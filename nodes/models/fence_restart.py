@@ -2,7 +2,10 @@
 
 Rows are written by job code (not request-bound signals) and never change:
 save() refuses an update, delete() and the queryset's update()/delete()
-refuse too, and the admin is read-only for everyone.
+refuse too (also through _base_manager, which is this queryset), and the
+admin is read-only for everyone. Below the ORM, triggers refuse the same in
+SQL (nodes/audit_triggers.py). The one change allowed is completing an open
+row (finished_at still empty, outcome '') once: complete().
 """
 import uuid
 
@@ -16,7 +19,19 @@ class AppendOnlyError(Exception):
 
 class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
+        # Deleting a user sets requested_by to NULL (on_delete=SET_NULL) through
+        # this queryset; the copied requested_by_username keeps the name.
+        if kwargs == {"requested_by": None}:
+            return super().update(**kwargs)
         raise AppendOnlyError("Fence restart history is append-only: rows cannot be updated.")
+
+    def bulk_create(self, objs, *args, **kwargs):
+        if kwargs.get("update_conflicts") or (len(args) >= 3 and args[2]):
+            raise AppendOnlyError("Fence restart history is append-only: bulk_create cannot update existing rows.")
+        objs = list(objs)
+        for obj in objs:
+            obj.copy_names()
+        return super().bulk_create(objs, *args, **kwargs)
 
     def delete(self):
         raise AppendOnlyError("Fence restart history is append-only: rows cannot be deleted.")
@@ -24,6 +39,11 @@ class AppendOnlyQuerySet(models.QuerySet):
     # bulk_update goes through update(); _raw_delete is what CASCADE uses.
     def _raw_delete(self, using):
         raise AppendOnlyError("Fence restart history is append-only: rows cannot be deleted.")
+
+    def _complete_open(self, pk, **completion) -> int:
+        """The write-ahead audit's one change: an open row's outcome, once
+        (the triggers allow exactly this in SQL). Returns the rows changed."""
+        return models.QuerySet.update(self.filter(pk=pk, finished_at__isnull=True), **completion)
 
 
 class Outcome(models.TextChoices):
@@ -36,6 +56,8 @@ class Outcome(models.TextChoices):
 class FenceRestart(models.Model):
     node = models.ForeignKey("nodes.Node", on_delete=models.PROTECT, related_name="fence_restarts")
     cluster = models.ForeignKey("nodes.Cluster", on_delete=models.PROTECT, related_name="fence_restarts")
+    cluster_name = models.CharField(max_length=100, blank=True,
+                                    help_text="Copied: renaming the cluster does not rewrite its history.")
     node_address = models.GenericIPAddressField(protocol="IPv4", help_text="Copied: stays if the node is renumbered.")
     started_at = models.DateTimeField(db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -53,6 +75,7 @@ class FenceRestart(models.Model):
     objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
+        base_manager_name = "objects"  # so _base_manager refuses updates and deletes too
         ordering = ["-started_at", "-id"]
         get_latest_by = "started_at"
         # The audit changelist filters by these and sorts by time; outcome,
@@ -68,11 +91,32 @@ class FenceRestart(models.Model):
     def __str__(self):
         return f"fence restart on {self.node_address} at {self.started_at:%Y-%m-%d %H:%M:%S} ({self.outcome})"
 
+    @property
+    def is_open(self) -> bool:
+        """Written ahead of the restart, not completed yet."""
+        return self.finished_at is None
+
+    def copy_names(self) -> None:
+        if not self.cluster_name and self.cluster_id:
+            self.cluster_name = self.cluster.name
+
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise AppendOnlyError("Fence restart history is append-only: rows cannot be updated.")
+        self.copy_names()
         kwargs["force_insert"] = True
         super().save(*args, **kwargs)
+
+    def complete(self, *, outcome: str, finished_at, exit_code=None, output_excerpt: str = "") -> None:
+        """Set the outcome of a row written ahead; refused if it has one already."""
+        if not outcome:
+            raise ValueError("an outcome is required to complete a fence restart row")
+        completion = {"outcome": outcome, "finished_at": finished_at, "exit_code": exit_code,
+                      "output_excerpt": output_excerpt}
+        if not type(self).objects.all()._complete_open(self.pk, **completion):
+            raise AppendOnlyError("Fence restart history is append-only: this row is already complete.")
+        for name, value in completion.items():
+            setattr(self, name, value)
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Fence restart history is append-only: rows cannot be deleted.")

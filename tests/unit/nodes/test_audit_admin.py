@@ -68,7 +68,7 @@ def test_export_contains_exactly_the_filtered_rows(admin_client, history, django
         body = b"".join(response.streaming_content).decode()
     rows = list(csv.DictReader(io.StringIO(body)))
     assert len(rows) == 5 and {row["outcome"] for row in rows} == {"failed"}
-    assert {row["correlation_id"] for row in rows} == {str(ROLLOUT)} and rows[0]["cluster__name"] == "prod"
+    assert {row["correlation_id"] for row in rows} == {str(ROLLOUT)} and rows[0]["cluster_name"] == "prod"
 
     response = admin_client.get(reverse("admin:nodes_fencerestart_export_json") + "?q=staging")
     exported = json.loads(b"".join(response.streaming_content))

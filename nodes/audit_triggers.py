@@ -1,0 +1,75 @@
+"""Database triggers that keep the fence restart history append-only below
+the ORM: an UPDATE or DELETE from any SQL client is refused, except
+
+- completing an open row once: a row written ahead with finished_at NULL
+  (outcome '') gets its outcome, finished_at, exit_code and output_excerpt,
+  nothing else changes, and from then on the row is closed;
+- Django's SET_NULL when a user is deleted: requested_by_id becomes NULL and
+  nothing else changes (requested_by_username keeps the name).
+
+Created by migration 0004 (RunSQL per vendor). A table owner can still drop
+the triggers or TRUNCATE (PostgreSQL): run the console with a role that does
+not own the table where that matters (docs/security.md).
+"""
+
+TABLE = "nodes_fencerestart"
+# Never changed by anything once written.
+FIXED = ["id", "node_id", "cluster_id", "cluster_name", "node_address", "started_at", "requested_by_username",
+         "image_before", "image_after", "correlation_id", "reason"]
+COMPLETION = ["outcome", "finished_at", "exit_code", "output_excerpt"]
+MESSAGE = "fence restart history is append-only"
+
+
+def _same(columns, equal: str) -> str:
+    return " AND ".join(f"NEW.{c} {equal} OLD.{c}" for c in columns)
+
+
+def _completing(equal: str) -> str:
+    return (f"OLD.finished_at IS NULL AND NEW.finished_at IS NOT NULL AND NEW.outcome <> '' "
+            f"AND {_same(FIXED + ['requested_by_id'], equal)}")
+
+
+def _user_deleted(equal: str) -> str:
+    return f"NEW.requested_by_id IS NULL AND {_same(FIXED + COMPLETION, equal)}"
+
+
+SQLITE_CREATE = [
+    f"CREATE TRIGGER {TABLE}_no_delete BEFORE DELETE ON {TABLE} "
+    f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}: rows cannot be deleted'); END",
+    f"CREATE TRIGGER {TABLE}_no_update BEFORE UPDATE ON {TABLE} "
+    f"WHEN NOT (({_completing('IS')}) OR ({_user_deleted('IS')})) "
+    f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}: only an open row''s outcome can be set, once'); END",
+]
+SQLITE_DROP = [f"DROP TRIGGER IF EXISTS {TABLE}_no_delete", f"DROP TRIGGER IF EXISTS {TABLE}_no_update"]
+
+POSTGRESQL_CREATE = [
+    f"""CREATE FUNCTION {TABLE}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        RAISE EXCEPTION '{MESSAGE}: rows cannot be deleted' USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    IF ({_completing('IS NOT DISTINCT FROM')}) OR ({_user_deleted('IS NOT DISTINCT FROM')}) THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION '{MESSAGE}: only an open row''s outcome can be set, once'
+        USING ERRCODE = 'integrity_constraint_violation';
+END
+$$""",
+    f"CREATE TRIGGER {TABLE}_append_only BEFORE UPDATE OR DELETE ON {TABLE} "
+    f"FOR EACH ROW EXECUTE FUNCTION {TABLE}_append_only()",
+]
+POSTGRESQL_DROP = [f"DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE}",
+                   f"DROP FUNCTION IF EXISTS {TABLE}_append_only()"]
+
+CREATE = {"sqlite": SQLITE_CREATE, "postgresql": POSTGRESQL_CREATE}
+DROP = {"sqlite": SQLITE_DROP, "postgresql": POSTGRESQL_DROP}
+
+
+def create(schema_editor) -> None:
+    for statement in CREATE.get(schema_editor.connection.vendor, []):
+        schema_editor.execute(statement)
+
+
+def drop(schema_editor) -> None:
+    for statement in DROP.get(schema_editor.connection.vendor, []):
+        schema_editor.execute(statement)
