@@ -25,9 +25,20 @@ _DIGEST = re.compile(r"sha256:[0-9a-f]{64}", re.ASCII)
 _NEXT_LINK = re.compile(r'<([^>]+)>;\s*rel="next"')
 PAGES_MAX = 50
 
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is answered as it is (a 3xx), never followed: a registry
+    (or whatever answers at its location) must not send this client, which
+    runs on the console's machine, to another host or port."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
 # No proxy: the registry is on the cluster's private network, and a proxy
 # from the environment must not see (or break) these requests.
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects())
 
 
 class RegistryError(Exception):
@@ -46,6 +57,8 @@ class Answer:
 
 
 def _request(location: str, path: str, *, method: str = "GET", accept: str | None = None) -> Answer:
+    if not path.startswith("/"):
+        raise RegistryError(f"refusing a request path that does not start with '/': {path!r:.80}")
     url = f"http://{location}{path}"
     request = urllib.request.Request(url, method=method, headers={"Accept": accept} if accept else {})
     try:
@@ -53,6 +66,10 @@ def _request(location: str, path: str, *, method: str = "GET", accept: str | Non
             return Answer(response.status, dict(response.headers), response.read())
     except urllib.error.HTTPError as error:
         with error:
+            if 300 <= error.code < 400:
+                where = (error.headers or {}).get("Location", "?")
+                raise RegistryError(f"the registry at {location} redirected {path} to {where!r:.120} "
+                                    f"(HTTP {error.code}): redirects are not followed") from None
             return Answer(error.code, dict(error.headers or {}), error.read() if method != "HEAD" else b"")
     except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
         reason = getattr(error, "reason", None) or error
@@ -106,13 +123,25 @@ def _paged(location: str, path: str, key: str) -> list[str]:
             raise RegistryError(f"the registry at {location} answered HTTP {answer.status} for {path}")
         items += _json(location, answer, path).get(key) or []
         link = _NEXT_LINK.search({k.lower(): v for k, v in answer.headers.items()}.get("link", ""))
-        # Only the path of a next link is followed: always the same registry.
-        path = None
-        if link:
-            parts = urllib.parse.urlsplit(link[1])
-            path = f"{parts.path}?{parts.query}" if parts.query else parts.path
+        path = _same_registry_path(location, path, link[1]) if link else None
         pages += 1
     return [item for item in items if isinstance(item, str)]
+
+
+def _same_registry_path(location: str, current: str, link: str) -> str:
+    """The next page's path, resolved as a browser would against the page that
+    gave it; a link to another scheme, host or port is an error, not a request."""
+    base = f"http://{location}{current}"
+    target = urllib.parse.urlsplit(urllib.parse.urljoin(base, link))
+    here = urllib.parse.urlsplit(base)
+    try:
+        same = (target.scheme, target.hostname, target.port or 80) == (here.scheme, here.hostname, here.port or 80)
+    except ValueError:  # a port that is not a number
+        same = False
+    if not same or target.username is not None or target.password is not None or not target.path.startswith("/v2/"):
+        raise RegistryError(f"the registry at {location} gave a next-page link to {link!r:.120}, which is not on "
+                            "the same registry: not followed")
+    return f"{target.path}?{target.query}" if target.query else target.path
 
 
 def repositories(location: str) -> list[str]:
