@@ -60,7 +60,7 @@ class NodeAdmin(admin.ModelAdmin):
     def trust_host_key(self, request, queryset):
         if request.POST.get("post") == "yes":
             return self._pin_confirmed(request, queryset)
-        presented = [host_keys.scan(node) for node in queryset.select_related("cluster")]
+        presented = [host_keys.scan(node, request.user) for node in queryset.select_related("cluster")]
         context = {
             **self.admin_site.each_context(request),
             "title": "Trust host keys",
@@ -76,11 +76,12 @@ class NodeAdmin(admin.ModelAdmin):
         for node in queryset:
             token = request.POST.get(f"key_{node.pk}", "")
             try:
-                key = host_keys.key_from_token(node, token)
+                key = host_keys.key_from_token(node, token, request.user)
+                host_keys.pin(node, key, request.user.get_username())
             except signing.BadSignature:
-                messages.error(request, f"{node.address}: the confirmation for this key is missing, expired or "
-                                        "not from this page; nothing was pinned. Start again.")
+                messages.error(request, f"{node.address}: the confirmation for this key is missing, expired, used "
+                                        "already, or not from this page for this node and user; nothing was pinned. "
+                                        "Start again.")
                 continue
-            host_keys.pin(node, key, request.user.get_username())
             messages.success(request, f"{node.address}: pinned {key.key_type} {key.fingerprint}.")
         return None
