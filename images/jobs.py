@@ -1,6 +1,6 @@
 """RQ entry points for image versions. They take primary keys only and
 re-read the row (DESIGN.md section 3)."""
-from images import build, push
+from images import build, push, registry_provision
 
 
 def build_image_version(version_id: int) -> str:
@@ -9,3 +9,7 @@ def build_image_version(version_id: int) -> str:
 
 def push_image_version(version_id: int) -> str:
     return push.run(version_id)
+
+
+def provision_registry(provisioning_id: str) -> str:
+    return registry_provision.run(provisioning_id)

@@ -5,7 +5,7 @@ registry_reference and manifest_digest stay empty: no half-registered version.""
 import docker
 from django.utils import timezone
 
-from images import engine, registry, transitions
+from images import engine, registry, registry_trust, transitions
 from images.log_writer import LogWriter
 from images.models import ImageVersion, Status
 
@@ -44,6 +44,7 @@ def _push(version: ImageVersion, log: LogWriter) -> str:
     try:
         with engine.open_engine(version.cluster) as api:
             try:
+                _engine_may_use(api, location, log)
                 pushed = _already_there(api, version, location, repository, log) or \
                     _stream_push(api, version, repository, tag, log)
             except engine.CONNECTION_ERRORS as lost:
@@ -69,6 +70,15 @@ def _push(version: ImageVersion, log: LogWriter) -> str:
     transitions.finish(version, Status.PUSHED, registry_reference=f"{repository}:{tag}", manifest_digest=pushed,
                        local=False, pushed_at=timezone.now())
     return version.status
+
+
+def _engine_may_use(api, location: str, log: LogWriter) -> None:
+    """The engine speaks plain HTTP to the registry only if its own settings
+    say so (images/registry_trust.py): otherwise say which setting it needs."""
+    verdict = registry_trust.check(api.info().get("RegistryConfig"), location)
+    if not verdict.can_pull:
+        raise PushFailed(f"the build engine {engine.describe()} cannot use it: {verdict.why}; it needs {verdict.fix}")
+    log.line(f"the build engine may use {location}: {verdict.why}")
 
 
 def _already_there(api, version: ImageVersion, location: str, repository: str, log: LogWriter) -> str | None:

@@ -6,7 +6,7 @@ from nodes.kato import Kato
 
 FACT_FIELDS = [
     "last_seen", "reachable", "desired_image", "fence_state", "fence_pid", "fence_image", "fence_started_at",
-    "docker_version", "images", "facts_refreshed_at", "last_error", "drift",
+    "docker_version", "images", "registry_config", "facts_refreshed_at", "last_error", "drift",
     "host_key_mismatch_fingerprint", "host_key_mismatch_at",
 ]
 
@@ -43,6 +43,7 @@ def _collect(node, session) -> None:
     node.desired_image = desired[0] if isinstance(desired, list) and desired else str(desired)
     node.docker_version = remote_docker.engine_version(session)
     node.images = remote_docker.images(session)
+    node.registry_config = remote_docker.registry_config(session)
     fence = next((p for p in kato.process_list() if p.name == "fence"), None) if node.is_dea else None
     node.fence_state = fence.state if fence else ""
     node.fence_pid = fence.pid if fence else None

@@ -58,3 +58,18 @@ def images(session, timeout: float | None = None) -> list[dict]:
             seen.add(entry["ref"])
             found.append(entry)
     return found
+
+
+def registry_config(session, timeout: float | None = None) -> dict:
+    """The engine's RegistryConfig from `docker info` (IndexConfigs,
+    InsecureRegistryCIDRs, Mirrors): which registries it will pull from over
+    plain HTTP (images/registry_trust.py reads it)."""
+    result = _run(session, ["docker", "info", "--format", "{{json .RegistryConfig}}"], timeout)
+    # Warnings (e.g. "IPv4 forwarding is disabled") go to stderr; stdout is the JSON.
+    try:
+        config = json.loads(result.stdout)
+    except ValueError:
+        config = None
+    if not isinstance(config, dict):
+        raise _fail(session, result, "did not print the engine's registry configuration")
+    return config

@@ -3,7 +3,7 @@ import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from sandbox import config_redis, engines, layout, procs, registry, sshd
+from sandbox import config_redis, engines, layout, procs, registry, registry_image, sshd
 from sandbox.nodeside import faults, fence_status, supervisor_conf
 
 
@@ -80,6 +80,8 @@ def _start_engines(cluster: dict) -> None:
     # Engines boot in a few seconds each; wait for them side by side.
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(ready, cluster["nodes"]))
+    # The image the console's "Provision registry" runs on the Core node.
+    registry_image.ensure(layout.node(cluster, "core"), Path(cluster["state_dir"]))
 
 
 def _running_parts(cluster: dict) -> list[str]:

@@ -58,6 +58,18 @@ def wait_ready(node: dict) -> None:
 
 def stop(node: dict) -> None:
     procs.stop(_paths(node)["pidfile"], DOCKERD, timeout=30)
+    _unmount_netns(_paths(node)["exec"] / "netns")
+
+
+def _unmount_netns(netns_dir: Path) -> None:
+    """A host-network container (the Core's registry) makes dockerd bind-mount
+    the host's network namespace under its exec-root; dockerd leaves it
+    mounted when it stops, so `sandbox down` could not remove the directory."""
+    prefix = str(netns_dir) + "/"
+    with open("/proc/mounts") as mounts:
+        mounted = [line.split()[1] for line in mounts if line.split()[1].startswith(prefix)]
+    for path in mounted:
+        subprocess.run(["umount", path], check=False, capture_output=True)
 
 
 def base_rootfs_tar(state_dir: Path) -> Path:

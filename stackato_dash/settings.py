@@ -107,6 +107,10 @@ BUILD_DOCKER_HOST = env.str("BUILD_DOCKER_HOST", default="unix:///var/run/docker
 BUILD_TIMEOUT = env.int("BUILD_TIMEOUT", default=1800)
 # Seconds to wait for a cluster registry's answer (v2 API).
 REGISTRY_TIMEOUT = env.float("REGISTRY_TIMEOUT", default=5.0)
+# The image "Provision registry" runs on a cluster's Core node (the seed's
+# registry procedure); pulled there only if its engine lacks it. The sandbox
+# makes one offline: stackato-dash/sandbox-registry:2.8 (sandbox/README.md).
+REGISTRY_IMAGE = env.str("REGISTRY_IMAGE", default="registry:2")
 
 # The local sandbox cluster (sandbox/README.md).
 SANDBOX_DIR = Path(env.str("SANDBOX_DIR", default=str(VAR_DIR / "sandbox")))

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from images.admin import actions, views
+from images.admin import actions, registry_provision_views, views
 from images.admin.rollout_admin import roll_out_view, rollout_actions_for_versions
 from images.dockerfile import DockerfileError
 from images.forms import ImageVersionForm
@@ -59,8 +59,11 @@ class ImageVersionAdmin(admin.ModelAdmin):
                  name="images_imageversion_registry_index"),
             path("registry/<int:cluster_id>/", self.admin_site.admin_view(lambda r, cluster_id: views.registry_tags(
                 self, r, cluster_id)), name="images_imageversion_registry"),
-            path("provision-registry/", self.admin_site.admin_view(lambda r: views.provision(self, r)),
-                 name="images_imageversion_provision_registry"),
+            path("provision-registry/", self.admin_site.admin_view(lambda r: registry_provision_views.provision(
+                self, r)), name="images_imageversion_provision_registry"),
+            path("provision-registry/<uuid:provisioning_id>/", self.admin_site.admin_view(
+                lambda r, provisioning_id: registry_provision_views.provisioning(self, r, provisioning_id)),
+                name="images_imageversion_provisioning"),
             path("<int:object_id>/roll-out/", self.admin_site.admin_view(lambda r, object_id: roll_out_view(
                 self, r, object_id)), name="images_imageversion_roll_out"),
             path("<int:object_id>/log/", self.admin_site.admin_view(lambda r, object_id: views.log_lines(

@@ -12,7 +12,9 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from images import registry_trust
 from images.rollouts import plan as planning
+from images.rollouts import pull_check
 from images.rollouts import start
 from images.rollouts.forms import RolloutForm
 from nodes.models.cluster import KatoBehaviour
@@ -50,6 +52,9 @@ def confirm_and_start(modeladmin, request, *, cluster, target_image, image_size,
         "preview": PREVIEW, "reloads": cluster.kato_behaviour != KatoBehaviour.RESTART_NEEDED,
         "behaviour": cluster.get_kato_behaviour_display(),
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        # The start refuses these too (images/rollouts/start.py); shown here with the setting each needs.
+        "cannot_pull": pull_check.blocked_nodes(cluster, target_image),
+        "registry_location": registry_trust.registry_of(target_image),
     }
     return TemplateResponse(request, "admin/images/rollout_confirmation.html", context)
 

@@ -1,5 +1,6 @@
 """Admin pages beside the ImageVersion changelist: new version from the
-active image, the registry's tags, registry provisioning, the live log."""
+active image, the registry's tags, the live log (registry provisioning:
+registry_provision_views.py)."""
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed, JsonResponse
@@ -7,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from images import registry, registry_listing, registry_provision
+from images import registry, registry_listing
 from images.active_image import ActiveImageError, draft_from_active
 from images.forms import ClusterChoiceForm
 from images.models import ImageVersion
@@ -66,29 +67,6 @@ def registry_tags(model_admin, request, cluster_id: int):
             error = str(failure)
     return _page(model_admin, request, "registry.html", f"Registry of {cluster}", cluster=cluster, rows=rows,
                  truncated=truncated, error=error, unknown=sum(row.version is None for row in rows))
-
-
-def provision(model_admin, request):
-    if not request.user.has_perm("nodes.change_cluster"):
-        raise PermissionDenied
-    form = ClusterChoiceForm(request.POST or None)
-    if request.method == "POST":
-        if not form.is_valid():
-            messages.error(request, "Choose a cluster from the list.")
-            return redirect("admin:images_imageversion_provision_registry")
-        cluster = form.cleaned_data["cluster"]
-        try:
-            location = registry_provision.provision(cluster)
-        except registry_provision.ProvisionError as error:
-            messages.error(request, str(error))
-        else:
-            messages.success(request, f"{cluster}: registry {location} answers and is recorded.")
-            return redirect("admin:images_imageversion_registry", cluster.pk)
-        return redirect("admin:images_imageversion_provision_registry")
-    clusters = [(cluster, registry_provision.location_for(cluster))
-                for cluster in Cluster.objects.filter(registry="").order_by("name")]
-    return _page(model_admin, request, "provision_registry.html", "Provision a registry on the Core node",
-                 clusters=clusters)
 
 
 def log_lines(model_admin, request, object_id: int):

@@ -3,6 +3,7 @@ from django.db import IntegrityError, transaction
 
 from images.models.rollout import Phase, Rollout, RolloutKind, RolloutStep
 from images.rollouts import plan as planning
+from images.rollouts import pull_check
 from stackato_dash import queueing
 
 
@@ -25,6 +26,11 @@ def start(*, cluster, target_image: str, target_pull: str, target=None, kind=Rol
     if not plan.nodes:
         excluded = "; ".join(f"{node.address}: {why}" for node, why in plan.excluded) or "the cluster has no DEA node"
         raise RolloutRefused(f"No DEA node can take part ({excluded}).")
+    # A node whose engine cannot pull from the registry would fail its pull
+    # (or, 3.0.1+, run fence on an image it lacks): refuse before anything changes.
+    cannot_pull = pull_check.refusal(cluster, target_pull)
+    if cannot_pull:
+        raise RolloutRefused(cannot_pull)
     try:
         with transaction.atomic():
             rollout = Rollout.objects.create(

@@ -45,6 +45,9 @@ class Node(models.Model):
     fence_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     docker_version = models.CharField(max_length=64, blank=True, editable=False)
     images = models.JSONField(default=list, blank=True, editable=False, help_text="[{ref, id, digest}] on the node's engine")
+    registry_config = models.JSONField(null=True, blank=True, editable=False,
+                                       help_text="`docker info` RegistryConfig at the last refresh: which registries "
+                                                 "its engine may pull from over plain HTTP (images/registry_trust.py).")
     facts_refreshed_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_error = models.TextField(blank=True, editable=False)
     drift = models.CharField(max_length=32, choices=Drift.choices, default=Drift.HOST_KEY_UNKNOWN, editable=False, db_index=True)

@@ -1,0 +1,100 @@
+"""Provision registry for real on the sandbox's Core node (seed registry
+steps 1-3): the registry container is run by the Core's own Docker engine
+over SSH, found again, restarted when stopped; a version is pushed to it and
+pulled on a DEA (steps 4-6)."""
+import html
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from images.models import ProvisioningStatus, RegistryProvisioning, Status
+from sandbox import knobs, layout, registry_image
+from support import ssh
+from support.rq import run_queued_jobs
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CONTAINER = "stackato-dash-registry"
+
+
+def run_on(sandbox, name, command):
+    code, out, err = ssh.run(layout.node(sandbox, name), sandbox["client_key"], command)
+    assert code == 0, f"{command}: {err}"
+    return out.strip()
+
+
+@pytest.fixture
+def bare_fleet(sandbox, fleet, settings):
+    """The fleet with no registry yet, the sandbox's own registry stopped (its
+    port is the one the container will take), the offline registry image set."""
+    settings.REGISTRY_IMAGE = registry_image.IMAGE
+    knobs.apply(Path(sandbox["state_dir"]), "registry", "down")
+    fleet.registry = ""
+    fleet.save(update_fields=["registry"])
+    yield fleet
+    # Before the sandbox's restore starts its own registry on that port again.
+    ssh.run(layout.node(sandbox, "core"), sandbox["client_key"], f"docker rm -f {CONTAINER}")
+
+
+def provision(admin_client, cluster) -> RegistryProvisioning:
+    """The operator's clicks: the clusters page, the plan, Yes; then the job runs."""
+    url = reverse("admin:images_imageversion_provision_registry")
+    assert cluster.name in admin_client.get(url).content.decode()
+    chosen = {"action": "provision_registry", "_selected_action": [cluster.pk]}
+    plan = admin_client.post(url, chosen).content.decode()
+    assert f"Over SSH to the Core node {cluster.core_address}" in plan and "Yes, provision" in plan
+    page = admin_client.post(url, {**chosen, "post": "yes"}, follow=True)
+    run = RegistryProvisioning.objects.order_by("-created_at").first()
+    assert page.redirect_chain[-1][0] == reverse("admin:images_imageversion_provisioning", args=[run.pk])
+    run_queued_jobs()
+    run.refresh_from_db()
+    cluster.refresh_from_db()
+    page = admin_client.get(reverse("admin:images_imageversion_provisioning", args=[run.pk])).content.decode()
+    assert run.get_status_display() in page and html.escape(run.log.splitlines()[-1]) in page
+    return run
+
+
+def test_provision_runs_finds_and_restarts_the_registry_container(admin_client, sandbox, bare_fleet, make_version,
+                                                                  act, worker_alive):
+    core = layout.node(sandbox, "core")
+    expected = f"{core['address']}:5000"
+
+    first = provision(admin_client, bare_fleet)
+    assert first.status == ProvisioningStatus.SUCCEEDED, first.status_reason + first.log
+    assert (first.location, bare_fleet.registry) == (expected, expected)
+    assert "host network" in first.log and f"Docker says the registry listens at {expected}" in first.log
+    container_id = run_on(sandbox, "core", f"docker inspect -f '{{{{.Id}}}}' {CONTAINER}")
+    assert run_on(sandbox, "core", f"docker inspect -f '{{{{.Config.Image}}}}' {CONTAINER}") == registry_image.IMAGE
+
+    # Again: the running container is found and kept.
+    second = provision(admin_client, bare_fleet)
+    assert second.status == ProvisioningStatus.SUCCEEDED, second.status_reason + second.log
+    assert f"found container {CONTAINER} ({container_id[:12]}, running" in second.log
+    assert "docker run" not in second.log and bare_fleet.registry == expected
+
+    # Stopped (say the Core rebooted with it stopped): started again, same container.
+    run_on(sandbox, "core", f"docker stop {CONTAINER}")
+    third = provision(admin_client, bare_fleet)
+    assert third.status == ProvisioningStatus.SUCCEEDED, third.status_reason + third.log
+    assert "exited" in third.log and "started again" in third.log
+    assert run_on(sandbox, "core", f"docker inspect -f '{{{{.Id}}}} {{{{.State.Status}}}}' {CONTAINER}") == (
+        f"{container_id} running")
+
+    # Seed registry steps 4-6: build under the registry's name, push, pull on a DEA.
+    version = make_version("stackato/app-holophonor", "3.0.7", ["echo provisioned > /etc/note"])
+    act("build", version)
+    assert "Push queued" in act("push", version)
+    assert version.status == Status.PUSHED, version.status_reason
+    assert version.registry_reference == f"{expected}/stackato/app-holophonor:3.0.7"
+    run_on(sandbox, "dea2", f"docker pull {version.pull_reference}")
+    assert run_on(sandbox, "dea2", f"docker run --rm --network none {version.pull_reference} cat /etc/note") == (
+        "provisioned")
+
+
+def test_provision_refuses_a_port_taken_by_another_registry(admin_client, sandbox, bare_fleet, worker_alive):
+    # The sandbox's own registry answers where the container would listen.
+    knobs.apply(Path(sandbox["state_dir"]), "registry", "up")
+    run = provision(admin_client, bare_fleet)
+    assert run.status == ProvisioningStatus.FAILED
+    assert "already answers at" in run.status_reason and bare_fleet.registry == ""
