@@ -19,6 +19,18 @@ class ClusterAdmin(admin.ModelAdmin):
     search_fields = ["name", "core_address", "api_endpoint"]
     actions = ["import_nodes", "refresh_facts"]
 
+    # What decides how a rollout goes (reload or restart, canaries or not,
+    # which key names the image, where nodes pull from) is the Release
+    # manager's: others see it read-only on an existing cluster, and being
+    # read-only it is left out of the form, so a POSTed value is ignored.
+    STEERING_FIELDS = ["kato_behaviour", "config_component", "config_key", "registry"]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not request.user.has_perm("images.activate_rollout"):
+            readonly += [name for name in self.STEERING_FIELDS if name not in readonly]
+        return readonly
+
     def get_queryset(self, request):
         # Drift counts per cluster in the same query as the clusters.
         counts = {f"n_{state}": Count("nodes", filter=Q(nodes__drift=state)) for state in Drift.values}
