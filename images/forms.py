@@ -2,7 +2,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from images import registry
+from images import name_collisions, registry
 from images.models import ImageVersion
 from nodes.models import Cluster
 
@@ -25,8 +25,18 @@ class ImageVersionForm(forms.ModelForm):
         frozen = "from_reference" not in self.fields  # read-only once built
         if not (frozen or data.get("from_reference") or "from_reference" in self.errors or "parent" in self.errors):
             self.add_error("from_reference", "Give the image to build FROM, or a built parent version.")
+        self._refuse_name_in_use(data)
         self._refuse_tag_in_registry(data)
         return data
+
+    def _refuse_name_in_use(self, data):
+        cluster, repository, tag = data.get("cluster"), data.get("repository"), data.get("tag")
+        if not (cluster and repository and tag) or self.errors:
+            return
+        why = name_collisions.collision(cluster, name_collisions.names_of(cluster, repository, tag),
+                                        self.instance if self.instance.pk else None)
+        if why:
+            self.add_error("tag", why)
 
     def _refuse_tag_in_registry(self, data):
         """A tag the registry already holds (pushed by hand, or by another

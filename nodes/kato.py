@@ -13,6 +13,7 @@ import shlex
 from dataclasses import dataclass
 from datetime import datetime
 
+from images import references
 from nodes.ssh import BadArgument, CommandResult, RemoteCommandError, excerpt
 
 BEHAVIOURS = ("3.0", "3.0.1", "3.4", "3.4.1")
@@ -179,10 +180,17 @@ class Kato:
             if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
                 raise KatoError(f"{self._where()}: {component} {key or image_key(behaviour)} should be a non-empty list of image "
                                 f"references, not {value!r:.200}")
-            return value[0]
+            value = value[0]
         if not isinstance(value, str) or not value:
             raise KatoError(f"{self._where()}: {component} {key or image_key(behaviour)} should be an image reference, "
                             f"not {value!r:.200}")
+        # The node's word is data, not an argument: it later goes into docker
+        # and kato commands (a rollback pulls it), so it must be a reference.
+        try:
+            references.parse(value)
+        except ValueError as error:
+            raise KatoError(f"{self._where()}: {component} {key or image_key(behaviour)} names something that is not "
+                            f"an image reference ({error}); refusing to use it") from None
         return value
 
     def set_desired_image(self, behaviour: str, ref: str, component: str = "fence", key: str | None = None,

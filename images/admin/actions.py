@@ -3,7 +3,7 @@ queued, and for every version that was not, why (immutable, in progress, no
 worker...)."""
 from django.contrib import messages
 
-from images import engine, jobs, push, registry, transitions
+from images import engine, jobs, name_collisions, push, registry, transitions
 from stackato_dash import queueing
 from stackato_dash.admin_confirmation import PlanRow, confirmation_page, confirmed
 
@@ -36,7 +36,7 @@ def push_refusal(version) -> str | None:
     if not version.cluster.registry:
         return (f"{version.cluster} has no registry, so {version} stays local: distribution will stream it from "
                 "the build engine to the nodes. Provision a registry first to push it.")
-    return None
+    return name_collisions.version_collision(version)
 
 
 def build_effect(version) -> str:

@@ -1,6 +1,7 @@
 """Start a rollout (or a rollback): the rows first, then the queue."""
 from django.db import IntegrityError, transaction
 
+from images import name_collisions, references
 from images.models.rollout import Phase, Rollout, RolloutKind, RolloutStep
 from images.rollouts import plan as planning
 from images.rollouts import pull_check
@@ -16,6 +17,12 @@ def start(*, cluster, target_image: str, target_pull: str, target=None, kind=Rol
           health_wait: int = 5, auto_rollback: bool = True, distribute_only: bool = False) -> Rollout:
     if not reason.strip():
         raise RolloutRefused("A reason is required: it goes into the audit history of every fence restart.")
+    for what, ref in (("image to activate", target_image), ("image to pull", target_pull)):
+        # A rollback's target was read from a node's config: data, never an option for docker.
+        try:
+            references.parse(ref)
+        except ValueError as error:
+            raise RolloutRefused(f"The {what} is not an image reference ({error}); nothing was started.") from None
     if cluster.core_node is None or not cluster.core_node.is_trusted:
         raise RolloutRefused(f"The Core node {cluster.core_address} is not trusted: the config is set through it.")
     try:
@@ -52,6 +59,9 @@ def rollout_version(version, **options) -> Rollout:
     """Roll an ImageVersion out: nodes pull it by digest, the config names its tag."""
     if not version.image_id or version.status not in ("pushed", "built"):
         raise RolloutRefused(f"{version} is {version.status}: only a built (and pushed) version can be rolled out.")
+    collision = name_collisions.version_collision(version)
+    if collision:
+        raise RolloutRefused(collision)
     if version.local:
         # No registry: each node gets it streamed from the build engine.
         return start(cluster=version.cluster, target=version, target_image=version.engine_reference,

@@ -53,12 +53,12 @@ def pull(step, session) -> str:
         return _stream(step, session, rollout.target)
     if _holds(session, step.image, rollout.target_pull):
         return f"{step.image} already present"
-    result = session.run(["docker", "pull", rollout.target_pull], timeout=settings.SSH_COMMAND_TIMEOUT)
+    result = session.run(["docker", "pull", "--", rollout.target_pull], timeout=settings.SSH_COMMAND_TIMEOUT)
     if result.exit_code != 0:
         raise StepFailed(f"docker pull {rollout.target_pull} failed: {ssh.excerpt(result.stderr or result.stdout)}")
     if rollout.target_pull != step.image:
         # Pulled by digest: fence and kato name the image by its tag.
-        session.run(["docker", "tag", rollout.target_pull, step.image], check=True)
+        session.run(["docker", "tag", "--", rollout.target_pull, step.image], check=True)
     if not _holds(session, step.image, rollout.target_pull):
         raise StepFailed(f"after the pull, {step.image} on the node is not {rollout.target_pull}")
     return f"pulled {rollout.target_pull}: {ssh.excerpt(result.stdout)}"
@@ -66,14 +66,14 @@ def pull(step, session) -> str:
 
 def _holds(session, image: str, pull_ref: str) -> bool:
     """The node has `image`, and by the pinned digest when there is one."""
-    result = session.run(["docker", "image", "inspect", "--format", "{{json .RepoDigests}}", image])
+    result = session.run(["docker", "image", "inspect", "--format", "{{json .RepoDigests}}", "--", image])
     if result.exit_code != 0:
         return False
     return "@" not in pull_ref or pull_ref in result.stdout
 
 
 def _image_id(session, image: str) -> str:
-    result = session.run(["docker", "image", "inspect", "--format", "{{.Id}}", image])
+    result = session.run(["docker", "image", "inspect", "--format", "{{.Id}}", "--", image])
     return result.stdout.strip() if result.exit_code == 0 else ""
 
 
