@@ -15,8 +15,8 @@ Two ways to run it, chosen by what the engine offers:
 """
 import json
 
-from nodes.ssh import CommandResult
 from nodes.remote_docker import DockerError
+from nodes.ssh import CommandResult
 
 NAME = "stackato-dash-registry"  # how a later run finds the container it started
 PORT = 5000  # the registry's port inside its container, as in the seed's `docker port <id> 5000`

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
-
-from images.models import ProvisioningStatus, RegistryProvisioning, Status
-from sandbox import knobs, layout, registry_image
 from support import ssh
 from support.rq import run_queued_jobs
+
+from images.models import ProvisioningStatus, RegistryProvisioning, Status
+from images.rollouts import pull_check
+from nodes import jobs
+from sandbox import knobs, layout, registry_image
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -87,6 +89,12 @@ def test_provision_runs_finds_and_restarts_the_registry_container(admin_client, 
     assert "Push queued" in act("push", version)
     assert version.status == Status.PUSHED, version.status_reason
     assert version.registry_reference == f"{expected}/stackato/app-holophonor:3.0.7"
+    # Every DEA's engine, as refreshed facts report it, may pull from it (loopback: Docker's default range).
+    for node in bare_fleet.nodes.all():
+        jobs.refresh_node_facts(node.pk)
+    assert pull_check.blocked_nodes(bare_fleet, version.pull_reference) == []
+    assert "127.0.0.0/8" in bare_fleet.nodes.get(address=layout.node(sandbox, "dea2")["address"]).registry_config[
+        "InsecureRegistryCIDRs"]
     run_on(sandbox, "dea2", f"docker pull {version.pull_reference}")
     assert run_on(sandbox, "dea2", f"docker run --rm --network none {version.pull_reference} cat /etc/note") == (
         "provisioned")
