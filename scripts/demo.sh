@@ -91,7 +91,7 @@ fi
 # Ready when every worker has registered itself with Redis.
 for ((i = 0; i < 150; i++)); do
     live_pid "$pool_pidfile" rqworker-pool >/dev/null || die "the RQ worker pool exited: $(error_line "$LOG_DIR/rqworker-pool.log") (log: $LOG_DIR/rqworker-pool.log)"
-    n="$(redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" -n "$REDIS_DB" scard rq:workers:default 2>/dev/null || echo 0)"
+    n="$(REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli --no-auth-warning -h "$REDIS_HOST" -p "$REDIS_PORT" -n "$REDIS_DB" scard rq:workers:default 2>/dev/null || echo 0)"
     [ "${n:-0}" -ge "$WORKERS" ] && break
     sleep 0.2
 done

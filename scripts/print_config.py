@@ -11,7 +11,7 @@ import os
 import shlex
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from stackato_dash import settings  # noqa: E402
@@ -42,13 +42,20 @@ def positive_int(name, default, top=1000):
 
 redis = urlsplit(settings.REDIS_URL)
 if redis.scheme != "redis":
-    fail(f"REDIS_URL must be redis://127.0.0.1:PORT/DB, not {settings.REDIS_URL!r}")
+    # Not the URL itself: it carries the password.
+    fail(f"REDIS_URL must be redis://:PASSWORD@127.0.0.1:PORT/DB, not a {redis.scheme or 'schemeless'}:// URL")
+redis_password = unquote(redis.password or "")
+# scripts/redis.sh writes it into redis-server's config as a quoted string.
+if any(c.isspace() or c in "\"'\\" for c in redis_password):
+    fail("REDIS_URL's password must not contain spaces, quotes or backslashes")
 
 values = {
     "VAR_DIR": settings.VAR_DIR,
     "REDIS_HOST": loopback(redis.hostname or "127.0.0.1", "REDIS_URL's host"),
     "REDIS_PORT": redis.port or 6379,
     "REDIS_DB": (redis.path or "/0").strip("/") or "0",
+    # For redis.sh (requirepass) and redis-cli (REDISCLI_AUTH): eval'd by lib.sh, never shown.
+    "REDIS_PASSWORD": redis_password,
     "SANDBOX_DIR": settings.SANDBOX_DIR,
     "SANDBOX_BASE_ADDRESS": loopback(settings.SANDBOX_BASE_ADDRESS, "SANDBOX_BASE_ADDRESS"),
     "WEB_HOST": "127.0.0.1",

@@ -20,7 +20,11 @@ bash "$REPO_DIR/scripts/install.sh" postgresql chromium
 # Exported before load_config so the scripts and the tests agree on them;
 # real environment variables win over .env for the settings too.
 export STACKATO_DASH_VAR_DIR="${TEST_VAR_DIR:-$REPO_DIR/var/test}"
-export REDIS_URL="redis://127.0.0.1:${TEST_REDIS_PORT:-6380}/0"
+# The tests' Redis requires a password like the demo's: generated once into
+# the test var dir (0600) by the app's own code, carried by REDIS_URL, never printed.
+redis_password="$(cd "$REPO_DIR" && "$PY" -c 'import sys; from stackato_dash.secret_key import load_or_create_redis_password as f; print(f(sys.argv[1]))' "$STACKATO_DASH_VAR_DIR/redis_password")" \
+    || die "could not create $STACKATO_DASH_VAR_DIR/redis_password"
+export REDIS_URL="redis://:$redis_password@127.0.0.1:${TEST_REDIS_PORT:-6380}/0"
 # Where tests/browser saves its screenshots (tests/browser/conftest.py).
 export ARTIFACTS_DIR="${ARTIFACTS_DIR:-$STACKATO_DASH_VAR_DIR/artifacts}"
 load_config

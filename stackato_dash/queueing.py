@@ -26,7 +26,21 @@ def require_worker() -> None:
                        "Start one with `manage.py rqworker-pool` (README: Running the workers).")
 
 
-def enqueue_on_commit(func, *args, description: str = "") -> None:
-    """Jobs get primary keys only; they re-read the rows when they run. After
-    commit, so a job never runs before the rows it reads exist."""
-    transaction.on_commit(lambda: get_queue().enqueue(func, *args, description=description or None))
+def primary_keys(args: tuple) -> tuple:
+    """Jobs take primary keys only (ints, or UUIDs as strings): the queue
+    stores jobs as JSON (settings.RQ_QUEUES), never pickles, and a job
+    re-reads its rows when it runs."""
+    for arg in args:
+        if isinstance(arg, bool) or not isinstance(arg, (int, str)):
+            raise TypeError(f"RQ jobs take primary keys (int, or str for a UUID) only, not {type(arg).__name__}")
+    return args
+
+
+def enqueue(func, *ids, **options):
+    return get_queue().enqueue(func, *primary_keys(ids), **options)
+
+
+def enqueue_on_commit(func, *ids, description: str = "") -> None:
+    """After commit, so a job never runs before the rows it reads exist."""
+    primary_keys(ids)
+    transaction.on_commit(lambda: enqueue(func, *ids, description=description or None))

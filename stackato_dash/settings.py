@@ -6,8 +6,9 @@ read if present; real environment variables win over it.
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
-from stackato_dash.secret_key import load_or_create_secret_key
+from stackato_dash.secret_key import load_or_create_redis_password, load_or_create_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -21,6 +22,22 @@ SECRET_KEY = env.str("SECRET_KEY", default="") or load_or_create_secret_key(VAR_
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# HTTPS. The defaults serve plain HTTP on loopback (the demo); production runs
+# behind an HTTPS proxy and sets these (.env.example, README: Production).
+# The header the proxy sets to say the request came in over HTTPS, as
+# "HTTP_X_FORWARDED_PROTO,https"; only with a proxy that always sets or
+# overwrites it, or a client could claim HTTPS.
+_proxy_ssl_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+if _proxy_ssl_header and len(_proxy_ssl_header) != 2:
+    raise ImproperlyConfigured("SECURE_PROXY_SSL_HEADER must be HEADER,VALUE, e.g. HTTP_X_FORWARDED_PROTO,https")
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) or None
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 
 INSTALLED_APPS = [
     # The admin with the console's home page (stackato_dash/admin_site.py).
@@ -82,10 +99,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # integration tests see the same test database.
     DATABASES["default"].setdefault("TEST", {}).setdefault("NAME", str(VAR_DIR / "test-db.sqlite3"))
 
-REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# RQ's broker. Unset: the Redis scripts/redis.sh starts on 127.0.0.1:6379,
+# with a password generated once into var/redis_password (0600). Anyone who
+# can write to this Redis decides what the workers (which hold the fleet's
+# SSH key) run, so a REDIS_URL given here carries its password too
+# (redis://:PASSWORD@host:port/db), and scripts/redis.sh refuses one without.
+REDIS_URL = env.str("REDIS_URL", default="") or (
+    f"redis://:{load_or_create_redis_password(VAR_DIR / 'redis_password')}@127.0.0.1:6379/0")
 RQ_QUEUES = {
-    "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": env.int("RQ_DEFAULT_TIMEOUT", default=3600)},
+    "default": {
+        "URL": REDIS_URL,
+        "DEFAULT_TIMEOUT": env.int("RQ_DEFAULT_TIMEOUT", default=3600),
+        # Jobs are stored as JSON, never pickles (jobs take primary keys only).
+        "SERIALIZER": "rq.serializers.JSONSerializer",
+    },
 }
+# Every worker reads jobs as JSON whatever its command line says
+# (`rqworker --serializer` defaults to pickle): a pickle pushed into Redis
+# fails to load instead of running code (stackato_dash/rq_worker.py).
+RQ = {"WORKER_CLASS": "stackato_dash.rq_worker.JSONWorker"}
 # Adds a "Django RQ" link to the admin index, so operators find the queues.
 RQ_SHOW_ADMIN_LINK = True
 

@@ -21,9 +21,10 @@ def advance_rollout(rollout_id) -> None:
 def enqueue_step(step) -> None:
     # Long enough for the restart command, fence coming up and the health wait.
     timeout = int(settings.SSH_COMMAND_TIMEOUT + steps.FENCE_START_TIMEOUT + step.rollout.health_wait + 120)
-    queueing.get_queue().enqueue(run_rollout_step, step.pk, job_id=step.job_id, job_timeout=timeout,
-                                 description=f"rollout {step.rollout_id}: {step.phase} on {step.node.address}")
+    queueing.enqueue(run_rollout_step, step.pk, job_id=step.job_id, job_timeout=timeout,
+                     description=f"rollout {step.rollout_id}: {step.phase} on {step.node.address}")
 
 
 def enqueue_advance(rollout_id) -> None:
-    queueing.get_queue().enqueue(advance_rollout, rollout_id, description=f"rollout {rollout_id}: decide")
+    # A rollout's id is a UUID: it travels as a string (jobs are JSON).
+    queueing.enqueue(advance_rollout, str(rollout_id), description=f"rollout {rollout_id}: decide")

@@ -1,7 +1,9 @@
 """Run what the console queued, with a real Redis and an RQ worker in burst
 mode in this process (NetBox's pattern), so jobs see the test database."""
 import django_rq
-from rq import SimpleWorker
+
+# The project's worker class, reading jobs as JSON like every real worker.
+from stackato_dash.rq_worker import JSONSimpleWorker as SimpleWorker
 
 
 def run_queued_jobs() -> None:

@@ -20,7 +20,6 @@ class Command(BaseCommand):
             queueing.require_worker()
         except queueing.NoWorker as error:
             raise CommandError(str(error)) from None
-        queue = queueing.get_queue()
         for node in nodes:
-            queue.enqueue(jobs.refresh_node_facts, node.pk, description=f"Refresh facts: {node}")
+            queueing.enqueue(jobs.refresh_node_facts, node.pk, description=f"Refresh facts: {node}")
         self.stdout.write(f"{nodes.count()} refresh job(s) queued")

@@ -1,0 +1,105 @@
+"""Nothing written into Redis runs code as the worker (issue 12, found 2).
+
+The Redis requires a password, and the workers read jobs as JSON only: a
+job whose data is a pickle that would create a file when unpickled, pushed
+into the queue by hand next to a genuine job, is picked up by a real
+`manage.py rqworker` / `rqworker-pool`, fails to load, lands in the failed
+registry, and the file never appears; the genuine job still runs."""
+import os
+import pickle
+import subprocess
+import sys
+import uuid
+import zlib
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import django_rq
+import pytest
+import redis
+from django.conf import settings
+from rq.job import Job
+from rq.registry import FailedJobRegistry
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+class CreatesMarker:
+    """Unpickling this opens (so creates) the marker file: code run by pickle.loads."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+@pytest.fixture
+def queue():
+    queue = django_rq.get_queue("default")
+    queue.empty()
+    FailedJobRegistry(queue=queue).cleanup(-1)
+    yield queue
+    queue.empty()
+
+
+def push_pickled_job(connection, queue_name: str, marker: Path) -> str:
+    """What anyone able to write to Redis could do: a job hash in RQ's format
+    whose data is a pickle, and its id on the queue's list."""
+    job_id = str(uuid.uuid4())
+    data = pickle.dumps(("os.path.join", None, (CreatesMarker(marker),), {}))
+    connection.hset(f"rq:job:{job_id}", mapping={
+        "data": zlib.compress(data), "origin": queue_name, "status": "queued",
+        "created_at": "2026-01-01T00:00:00.000000Z", "enqueued_at": "2026-01-01T00:00:00.000000Z",
+        "description": "planted", "timeout": 60,
+    })
+    connection.sadd("rq:queues", f"rq:queue:{queue_name}")
+    connection.rpush(f"rq:queue:{queue_name}", job_id)
+    return job_id
+
+
+@pytest.mark.parametrize("command", [
+    ["rqworker", "--burst", "default"],
+    ["rqworker-pool", "--burst", "--num-workers", "1", "default"],
+])
+def test_a_pickled_job_pushed_into_redis_never_runs(queue, tmp_path, command):
+    marker = tmp_path / "pickle-ran"
+    genuine = queue.enqueue("os.path.join", "var", "sandbox")
+    planted = push_pickled_job(queue.connection, queue.name, marker)
+    # The planted pickle is real: loading it the way a pickle worker would creates the marker.
+    assert not marker.exists()
+
+    worker = subprocess.run([sys.executable, "manage.py", *command], cwd=PROJECT, env=os.environ.copy(),
+                            capture_output=True, text=True, timeout=180)
+    assert worker.returncode == 0, worker.stderr[-3000:]
+
+    assert not marker.exists(), "the worker unpickled the planted job"
+    genuine.refresh()
+    assert genuine.is_finished and genuine.return_value() == os.path.join("var", "sandbox")
+    failed = FailedJobRegistry(queue=queue)
+    assert planted in failed.get_job_ids(), f"the planted job did not fail cleanly: {worker.stderr[-3000:]}"
+    assert queue.count == 0
+    # The job hash itself is still JSON-only to read: its stored error names the refusal.
+    planted_job = Job.fetch(planted, connection=queue.connection, serializer=queue.serializer)
+    error = planted_job.latest_result().exc_string
+    assert "DeserializationError" in error, error
+    assert not marker.exists()
+
+
+def test_pickle_serializer_check_is_not_vacuous(tmp_path):
+    """The planted payload does create the marker when unpickled."""
+    marker = tmp_path / "pickle-ran"
+    pickle.loads(pickle.dumps(CreatesMarker(marker))).close()  # noqa: S301 - this test shows what unpickling does
+    assert marker.exists()
+
+
+def test_redis_refuses_a_client_without_the_password(queue):
+    url = urlsplit(settings.REDIS_URL)
+    assert url.password, "REDIS_URL carries no password"
+    anonymous = redis.Redis(host=url.hostname, port=url.port, socket_timeout=5)
+    with pytest.raises(redis.AuthenticationError):
+        anonymous.ping()
+    wrong = redis.Redis(host=url.hostname, port=url.port, password="not-" + url.password, socket_timeout=5)
+    with pytest.raises(redis.AuthenticationError):
+        wrong.ping()
+    assert queue.connection.ping()
