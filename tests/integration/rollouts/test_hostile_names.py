@@ -1,0 +1,76 @@
+"""On the sandbox: an Operator cannot replace the running image by name with
+"Distribute only…", and an option-like image in the Core's config is refused
+with a clear error before any docker command sees it."""
+import importlib
+
+import pytest
+from django.apps import apps
+from django.urls import reverse
+
+from images.models import ImageVersion
+from images.models.rollout import Rollout
+from sandbox import layout
+from sandbox.nodeside import config_store
+from support import ssh
+from support.rq import run_queued_jobs
+
+from .conftest import BASE
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ROLES = importlib.import_module("nodes.migrations.0003_roles")
+CHANGELIST = "admin:images_imageversion_changelist"
+
+
+@pytest.fixture
+def operator(client, django_user_model):
+    ROLES.create_roles(apps, None)  # a transactional test flushed the groups the migration made
+    from django.contrib.auth.models import Group
+    user = django_user_model.objects.create_user("operator", password="x", is_staff=True)
+    user.groups.add(Group.objects.get(name="Operator"))
+    client.force_login(user)
+    return client
+
+
+def image_ids(sandbox, ref):
+    ids = {}
+    for entry in layout.deas(sandbox):
+        code, out, err = ssh.run(entry, sandbox["client_key"], f"docker image inspect --format '{{{{.Id}}}}' {ref}")
+        assert code == 0, err
+        ids[entry["name"]] = out.strip()
+    return ids
+
+
+def test_an_operator_cannot_distribute_a_version_named_like_the_running_image(operator, rollout_sandbox, cluster):
+    cluster.registry = ""  # the seed's small cluster: images are streamed with docker load
+    cluster.save(update_fields=["registry"])
+    before = image_ids(rollout_sandbox, BASE)
+
+    # Creating it is refused...
+    form = {"cluster": cluster.pk, "repository": "stackato/app-holophonor", "tag": "3.0.0", "parent": "",
+            "from_reference": BASE, "cmd": '["start.sh"]', "release_notes": "", "run_steps-TOTAL_FORMS": "0",
+            "run_steps-INITIAL_FORMS": "0", "run_steps-MIN_NUM_FORMS": "0", "run_steps-MAX_NUM_FORMS": "100"}
+    page = operator.post(reverse("admin:images_imageversion_add"), form)
+    assert page.status_code == 200 and f"is the name of {BASE}, the cluster config" in page.content.decode()
+    assert not ImageVersion.objects.exists()
+
+    # ...and one that exists anyway (made before the cluster ran that name) is refused at distribution.
+    version = ImageVersion.objects.create(cluster=cluster, repository="stackato/app-holophonor", tag="3.0.0",
+                                          from_reference=BASE, status="built", local=True, engine_reference=BASE,
+                                          image_id="sha256:" + "1" * 64)
+    response = operator.post(reverse(CHANGELIST), {
+        "action": "distribute_only", "_selected_action": [version.pk], "post": "yes", "reason": "hotfix",
+        "canaries": "1", "max_in_flight": "100%", "failure_threshold": "0", "health_wait": "1"}, follow=True)
+    assert f"is the name of {BASE}" in response.content.decode()
+    run_queued_jobs()
+    assert not Rollout.objects.exists()
+    assert image_ids(rollout_sandbox, BASE) == before
+
+
+def test_an_option_like_image_in_the_config_is_refused_clearly(admin_client, rollout_sandbox, cluster):
+    conn = config_store.connect(rollout_sandbox)
+    config_store.set_value(conn, "fence", "docker/image", "--config=/tmp/evil")
+    response = admin_client.post(reverse("admin:images_imageversion_from_active"), {"cluster": cluster.pk},
+                                 follow=True)
+    text = response.content.decode()
+    assert response.status_code == 200 and "not an image reference" in text and "refusing to use it" in text
+    assert not ImageVersion.objects.exists()
