@@ -1,12 +1,12 @@
-"""The registry view and registry provisioning against the sandbox's real
-registry (Debian's docker-registry, v2 API, on the Core address)."""
+"""The registry view against the sandbox's real registry (Debian's
+docker-registry, v2 API, on the Core address). Provisioning one:
+test_registry_provision.py."""
 from pathlib import Path
 
 import pytest
 from django.urls import reverse
 
-from images.models import ImageVersion, Status
-from nodes.models import Cluster
+from images.models import Status
 from sandbox import engines, knobs, layout
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -51,26 +51,6 @@ def test_the_registry_index_lists_clusters_and_a_down_registry_is_an_error_not_a
     page = admin_client.get(reverse("admin:images_imageversion_registry", args=[fleet.pk]))
     assert page.status_code == 200
     assert f"the registry at {fleet.registry} does not answer" in page.content.decode()
-
-
-def test_provision_records_a_registry_that_answers_and_refuses_when_none_does(admin_client, sandbox, fleet):
-    core = layout.node(sandbox, "core")
-    bare = Cluster.objects.create(name="bare", core_address=core["address"], registry="")
-    page = admin_client.get(reverse("admin:images_imageversion_provision_registry")).content.decode()
-    assert f"http://{core['address']}:5000/v2/" in page and "bare" in page
-
-    knobs.apply(Path(sandbox["state_dir"]), "registry", "down")
-    response = admin_client.post(reverse("admin:images_imageversion_provision_registry"), {"cluster": bare.pk},
-                                 follow=True)
-    assert f"No Docker registry answers at http://{core['address']}:5000/v2/" in response.content.decode()
-    assert Cluster.objects.get(pk=bare.pk).registry == ""
-
-    knobs.apply(Path(sandbox["state_dir"]), "registry", "up")
-    response = admin_client.post(reverse("admin:images_imageversion_provision_registry"), {"cluster": bare.pk},
-                                 follow=True)
-    assert f"registry {core['address']}:5000 answers and is recorded" in response.content.decode()
-    assert Cluster.objects.get(pk=bare.pk).registry == f"{core['address']}:5000"
-    assert not ImageVersion.objects.exists()
 
 
 def test_a_push_never_overwrites_a_tag_someone_else_pushed_meanwhile(sandbox, fleet, make_version, act, worker_alive):
