@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "nodes",
     "images",
     "sandbox",
+    # Login brute-force limit (AXES_* below).
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -61,6 +63,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it answers a locked-out login with AXES_LOCKOUT_TEMPLATE.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "stackato_dash.urls"
@@ -148,6 +152,23 @@ REGISTRY_IMAGE = env.str("REGISTRY_IMAGE", default="registry:2")
 SANDBOX_DIR = Path(env.str("SANDBOX_DIR", default=str(VAR_DIR / "sandbox")))
 SANDBOX_BASE_ADDRESS = env.str("SANDBOX_BASE_ADDRESS", default="127.0.0.11")
 SANDBOX_SSH_PORT = env.int("SANDBOX_SSH_PORT", default=2222)
+
+# Login brute force (django-axes): after AXES_FAILURE_LIMIT failed logins from
+# one IP address, or for one username, further logins from that address / for
+# that user are refused for AXES_COOLOFF_HOURS (the admin's login page says
+# so). Counted from REMOTE_ADDR only, which a client cannot forge (behind a
+# proxy that is the proxy's address: see README, Production). A superuser
+# unlocks early with `manage.py axes_reset_username USER` / `axes_reset_ip IP`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/login_locked_out.html"
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
