@@ -34,11 +34,11 @@ def _user_deleted(equal: str) -> str:
 
 
 SQLITE_CREATE = [
-    f"CREATE TRIGGER {TABLE}_no_delete BEFORE DELETE ON {TABLE} "
-    f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}: rows cannot be deleted'); END",
-    f"CREATE TRIGGER {TABLE}_no_update BEFORE UPDATE ON {TABLE} "
-    f"WHEN NOT (({_completing('IS')}) OR ({_user_deleted('IS')})) "
-    f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}: only an open row''s outcome can be set, once'); END",
+    (f"CREATE TRIGGER {TABLE}_no_delete BEFORE DELETE ON {TABLE} "
+     f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}: rows cannot be deleted'); END"),
+    (f"CREATE TRIGGER {TABLE}_no_update BEFORE UPDATE ON {TABLE} "
+     f"WHEN NOT (({_completing('IS')}) OR ({_user_deleted('IS')})) "
+     f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}: only an open row''s outcome can be set, once'); END"),
 ]
 SQLITE_DROP = [f"DROP TRIGGER IF EXISTS {TABLE}_no_delete", f"DROP TRIGGER IF EXISTS {TABLE}_no_update"]
 
@@ -55,8 +55,8 @@ BEGIN
         USING ERRCODE = 'integrity_constraint_violation';
 END
 $$""",
-    f"CREATE TRIGGER {TABLE}_append_only BEFORE UPDATE OR DELETE ON {TABLE} "
-    f"FOR EACH ROW EXECUTE FUNCTION {TABLE}_append_only()",
+    (f"CREATE TRIGGER {TABLE}_append_only BEFORE UPDATE OR DELETE ON {TABLE} "
+     f"FOR EACH ROW EXECUTE FUNCTION {TABLE}_append_only()"),
 ]
 POSTGRESQL_DROP = [f"DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE}",
                    f"DROP FUNCTION IF EXISTS {TABLE}_append_only()"]

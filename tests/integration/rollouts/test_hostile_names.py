@@ -6,13 +6,13 @@ import importlib
 import pytest
 from django.apps import apps
 from django.urls import reverse
+from support import ssh
+from support.rq import run_queued_jobs
 
 from images.models import ImageVersion
 from images.models.rollout import Rollout
 from sandbox import layout
 from sandbox.nodeside import config_store
-from support import ssh
-from support.rq import run_queued_jobs
 
 from .conftest import BASE
 

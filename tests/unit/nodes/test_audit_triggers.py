@@ -14,9 +14,9 @@ TABLE = FenceRestart._meta.db_table
 
 
 def _row(cluster, node, **fields):
-    values = dict(node=node, cluster=cluster, node_address=node.address, started_at=timezone.now(),
-                  finished_at=timezone.now(), requested_by_username="alice", image_before="a:1", image_after="a:2",
-                  outcome="succeeded", reason="CVE fix")
+    values = {"node": node, "cluster": cluster, "node_address": node.address, "started_at": timezone.now(),
+              "finished_at": timezone.now(), "requested_by_username": "alice", "image_before": "a:1",
+              "image_after": "a:2", "outcome": "succeeded", "reason": "CVE fix"}
     return FenceRestart.objects.create(**{**values, **fields})
 
 
