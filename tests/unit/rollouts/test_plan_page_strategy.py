@@ -68,6 +68,7 @@ def test_show_the_plan_redraws_the_order_for_the_typed_strategy(admin_client, ve
     assert order(page) == expected
     assert f'name="planned_max_in_flight" value="{max_in_flight}"' in page
     assert "A reason is required" not in page  # asked for at Start, not to look at the plan
+    assert 'value="Show the plan" formnovalidate' in page  # the browser must not ask for the reason either
     assert not Rollout.objects.exists()
 
 
