@@ -1,11 +1,17 @@
-"""Refresh one node's facts over SSH: desired image, fence, Docker engine."""
+"""Refresh one node's facts over SSH: desired image, fence, Docker engine.
+
+fence's state, pid and start time come from the node's supervisord
+(nodes/supervisor.py); kato's process list gives only the state, and only
+when supervisord cannot be asked (then last_error says why)."""
 from django.utils import timezone
 
 from nodes import drift, remote, remote_docker, ssh
 from nodes.kato import Kato
+from nodes.models.cluster import Cluster
+from nodes.supervisor import Supervisor, SupervisorError
 
 FACT_FIELDS = [
-    "last_seen", "reachable", "desired_image", "fence_state", "fence_pid", "fence_image", "fence_started_at",
+    "last_seen", "reachable", "desired_image", "fence_state", "fence_pid", "fence_started_at",
     "docker_version", "images", "registry_config", "facts_refreshed_at", "last_error", "drift",
     "host_key_mismatch_fingerprint", "host_key_mismatch_at",
 ]
@@ -16,10 +22,10 @@ def refresh(node, pool: ssh.SessionPool) -> None:
     the problem is what the facts (reachable, last_error, drift) say."""
     node.facts_refreshed_at = timezone.now()
     try:
-        _collect(node, pool.get(remote.endpoint(node)))
+        warning = _collect(node, pool.get(remote.endpoint(node)))
         node.reachable = True
         node.last_seen = node.facts_refreshed_at
-        node.last_error = ""
+        node.last_error = warning
     except ssh.HostKeyUnknown as error:
         node.last_error = str(error)
     except ssh.HostKeyChanged as error:
@@ -36,16 +42,33 @@ def refresh(node, pool: ssh.SessionPool) -> None:
     node.save(update_fields=FACT_FIELDS)
 
 
-def _collect(node, session) -> None:
+def _collect(node, session) -> str:
+    """Fills the node's facts; returns a warning for last_error ('' if none)."""
     kato = Kato(session)
     desired = kato.config_get(node.cluster.config_component, node.cluster.image_key)
     # 3.4 keeps a list: the first entry is the default image.
     node.desired_image = desired[0] if isinstance(desired, list) and desired else str(desired)
+    note_desired_image(node.cluster, node.desired_image)
     node.docker_version = remote_docker.engine_version(session)
     node.images = remote_docker.images(session)
     node.registry_config = remote_docker.registry_config(session)
-    fence = next((p for p in kato.process_list() if p.name == "fence"), None) if node.is_dea else None
-    node.fence_state = fence.state if fence else ""
-    node.fence_pid = fence.pid if fence else None
-    node.fence_image = (fence.image or "") if fence else ""
-    node.fence_started_at = fence.started if fence else None
+    node.fence_state, node.fence_pid, node.fence_started_at = "", None, None
+    if not node.is_dea:
+        return ""
+    try:
+        fence = Supervisor(session).process_info("fence")
+    except (ssh.PortClosed, SupervisorError) as error:
+        node.fence_state = kato.process("fence").state
+        return f"fence's pid and start time unknown: {error}"
+    node.fence_state, node.fence_pid, node.fence_started_at = fence.state, fence.pid, fence.started
+    return ""
+
+
+def note_desired_image(cluster, image: str) -> None:
+    """Date a config value the console did not set: from when it was first seen
+    (a change seen on the first read of a cluster is not dated at all)."""
+    now = timezone.now()
+    Cluster.objects.filter(pk=cluster.pk, desired_image="").update(desired_image=image, desired_image_since=None)
+    Cluster.objects.filter(pk=cluster.pk).exclude(desired_image=image).update(desired_image=image,
+                                                                              desired_image_since=now)
+    cluster.refresh_from_db(fields=["desired_image", "desired_image_since"])

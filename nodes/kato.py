@@ -11,9 +11,9 @@ import json
 import re
 import shlex
 from dataclasses import dataclass
-from datetime import datetime
 
 from images import references
+from nodes.kato_output import KatoOutputError, Process, parse_process_list, parse_ready
 from nodes.ssh import BadArgument, CommandResult, RemoteCommandError, excerpt
 
 BEHAVIOURS = ("3.0", "3.0.1", "3.4", "3.4.1")
@@ -22,28 +22,15 @@ KNOWN_ROLES = frozenset({
     "base", "primary", "controller", "router", "dea", "stager", "mdns", "load_balancer",
     "filesystem", "harbor", "memcached", "mongodb", "mysql", "postgresql", "rabbit", "rabbit3", "redis",
 })
-# supervisord's process states (UNKNOWN: kato could not ask supervisord).
-PROCESS_STATES = frozenset({"STOPPED", "STARTING", "RUNNING", "BACKOFF", "STOPPING", "EXITED", "FATAL", "UNKNOWN"})
 
 _CONFIG_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]*")  # no leading '-': it would read as an option
 _PROCESS_NAME = re.compile(r"[a-z0-9_]+")
-_PROCESS_LINE = re.compile(r"(?P<name>[a-z0-9_]+) (?P<state>[A-Z]+)"
-                           r"(?: pid (?P<pid>[0-9]+)(?:, image (?P<image>\S+), started (?P<started>\S+))?)?")
 _ASSUMED = re.compile(r"WARNING: Assumed type (\w+)")
 _NOT_A_STRING = re.compile(r"true|false|[-+]?[0-9]+|[\[{].*", re.DOTALL)  # what kato would guess as bool/int/struct
 
 
 class KatoError(RemoteCommandError):
     """kato failed or printed something this client does not understand."""
-
-
-@dataclass(frozen=True)
-class Process:
-    name: str
-    state: str
-    pid: int | None
-    image: str | None
-    started: datetime | None
 
 
 @dataclass(frozen=True)
@@ -99,27 +86,6 @@ def _value_text(value) -> tuple[str, str]:
     if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
         return json.dumps(list(value)), "struct"
     raise BadArgument(f"config value must be a string or a list of strings, not {value!r:.80}")
-
-
-def _parse_started(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None  # a format-checked caller raises: see parse_process_line
-
-
-def parse_process_line(line: str) -> Process:
-    """One `kato process list` line; ValueError when it is not one."""
-    match = _PROCESS_LINE.fullmatch(line.strip())
-    if not match or match["state"] not in PROCESS_STATES:
-        raise ValueError(f"not a process line: {line!r:.120}")
-    started = _parse_started(match["started"])
-    if match["started"] and (started is None or started.tzinfo is None):
-        raise ValueError(f"bad start time in process line: {line!r:.120}")
-    return Process(match["name"], match["state"], int(match["pid"]) if match["pid"] else None,
-                   match["image"], started)
 
 
 class Kato:
@@ -206,15 +172,12 @@ class Kato:
         return self.config_set(component, key, [ref] + [f for f in fallbacks if f != ref])
 
     def process_list(self, node_ip: str | None = None) -> list[Process]:
+        """Names and states only (nodes/kato_output.py): nothing else kato prints is read."""
         result = self._run(["process", "list", *_node_ip(node_ip)])
-        processes = []
-        for line in result.stdout.splitlines():
-            if line.strip():
-                try:
-                    processes.append(parse_process_line(line))
-                except ValueError as exc:
-                    raise self._fail(result, f"printed a line this client does not understand ({exc})") from None
-        return processes
+        try:
+            return parse_process_list(result.stdout)
+        except KatoOutputError as exc:
+            raise self._fail(result, f"printed a process list this client does not understand ({exc})") from None
 
     def process(self, name: str, node_ip: str | None = None) -> Process:
         """One process of the node, e.g. fence; KatoError when the node has none by that name."""
@@ -224,8 +187,16 @@ class Kato:
                 return process
         raise KatoError(f"{self._where()}: no process {name} on {node_ip or 'this node'} in `kato process list`")
 
+    def process_ready(self, name: str, node_ip: str | None = None) -> bool:
+        """`kato process ready NAME` (prints READY); KatoError where kato lacks it or prints something else."""
+        result = self._run(["process", "ready", _process_name(name), *_node_ip(node_ip)])
+        try:
+            return parse_ready(result.stdout, name)
+        except KatoOutputError as exc:
+            raise self._fail(result, f"did not answer READY or NOT READY ({exc})") from None
+
     def process_restart(self, name: str, node_ip: str | None = None, *, timeout: float | None = None) -> CommandResult:
-        """Restart and return what kato printed; the caller confirms with process_list."""
+        """Restart and return what kato printed; the caller confirms with supervisord (nodes/supervisor.py)."""
         result = self._run(["process", "restart", _process_name(name), *_node_ip(node_ip)], timeout)
         if f"{name}: started" not in result.stdout.splitlines():
             raise self._fail(result, f"did not report '{name}: started'")

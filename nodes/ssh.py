@@ -68,6 +68,7 @@ class AuthenticationFailed(SSHError): """The node refused our key, or the key ca
 class ConnectionLost(SSHError): """The connection died while a command was starting or running."""
 class CommandTimeout(SSHError): """The command did not finish in time; its channel was closed."""
 class BadArgument(SSHError, ValueError): """The argv was refused before anything was sent."""
+class PortClosed(SSHError): """The node's sshd could not connect a forwarded channel to the port."""
 
 
 class RemoteCommandError(Exception):
@@ -312,6 +313,29 @@ class Session:
             raise CommandFailed(f"{self.endpoint.address}: `{excerpt(line, 120)}` exited {exit_code}: "
                                 f"{excerpt(result.stderr or result.stdout)}", result)
         return result
+
+    def open_local_port(self, port: int, *, timeout: float | None = None) -> paramiko.Channel:
+        """A direct-tcpip channel to `port` on the node's own address, carried
+        by this (pinned, authenticated) connection: reaches a service that
+        listens only on the node, with no port opened to the console and no
+        trust beyond the SSH host key."""
+        if not isinstance(port, int) or not 1 <= port <= 65535:
+            raise BadArgument(f"port must be 1-65535, not {port!r:.40}")
+        timeout = self.command_timeout if timeout is None else timeout
+        self.connect()
+        address = self.endpoint.address
+        try:
+            channel = self.transport.open_channel("direct-tcpip", (address, port), ("127.0.0.1", 0),
+                                                  timeout=self.connect_timeout)
+        except paramiko.ChannelException as exc:  # sshd tried and the port refused (or forwarding is off)
+            raise self._error(PortClosed, f"the node's sshd could not open {address}:{port} for us "
+                              f"({exc.text or exc.code}): nothing listens there, or sshd forbids TCP forwarding") \
+                from None
+        except (paramiko.SSHException, EOFError, OSError) as exc:
+            self.close()
+            raise self._error(ConnectionLost, f"could not open a channel to {address}:{port}: {exc}") from None
+        channel.settimeout(timeout)
+        return channel
 
     def _collect(self, channel: paramiko.Channel, line: str, timeout: float):
         deadline = time.monotonic() + timeout

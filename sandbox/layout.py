@@ -14,6 +14,7 @@ CORE_ROLES = ["primary", "controller", "router"]
 DEA_ROLES = ["dea"]
 REGISTRY_PORT = 5000
 CONFIG_REDIS_PORT = 7474  # Stackato's config_redis port
+SUPERVISOR_PORT = 9001  # Stackato's supervisord port on every node
 
 
 def describe(state_dir: Path, *, dea_count: int, docker: bool, kato_version: str,
@@ -41,6 +42,7 @@ def describe(state_dir: Path, *, dea_count: int, docker: bool, kato_version: str
             "dir": str(state_dir / "nodes" / name),
             "docker_host": f"unix://{socket_dir}/{name}/docker.sock" if docker else None,
             "supervisor_socket": f"{socket_dir}/{name}/supervisor.sock" if is_dea else None,
+            "supervisor_port": SUPERVISOR_PORT if is_dea else None,  # XML-RPC on the node's address
         })
     return {
         "id": sandbox_id,

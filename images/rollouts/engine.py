@@ -103,32 +103,42 @@ def _distributing(rollout) -> None:
         _activating(rollout)
 
 
+def _smoke_nodes(rollout, pulls) -> list:
+    """Where the image is first run as a container, before the config changes:
+    one DEA on 3.0.1+ (every DEA reloads at once: no canary is possible
+    through the config), each node of the first batch (the canaries) on 3.0."""
+    if reloads_on_change(rollout):
+        return [pulls[0].node]
+    first = min(pull.batch for pull in pulls)
+    return [pull.node for pull in pulls if pull.batch == first]
+
+
 def _create_activation_steps(rollout, pulls) -> None:
     core = rollout.cluster.core_node
     reload = reloads_on_change(rollout)
-    if reload:
-        # No canary is possible through the config: every DEA reloads at once,
-        # so the image is first started once on one node.
-        RolloutStep.objects.create(rollout=rollout, node=pulls[0].node, phase=Phase.SMOKE, image=rollout.target_image)
+    for node in _smoke_nodes(rollout, pulls):
+        RolloutStep.objects.create(rollout=rollout, node=node, phase=Phase.SMOKE, image=rollout.target_image)
     RolloutStep.objects.create(rollout=rollout, node=core, phase=Phase.CONFIG, image=rollout.target_image)
     for pull in pulls:
         RolloutStep.objects.create(
             rollout=rollout, node=pull.node, phase=Phase.OBSERVE if reload else Phase.RESTART, batch=pull.batch,
-            image=rollout.target_image, fence_pid_before=pull.fence_pid_before, fence_image_before=pull.fence_image_before)
+            image=rollout.target_image, fence_pid_before=pull.fence_pid_before)
 
 
-def _gate(rollout, phase) -> str:
-    """'done', 'wait', or 'bad' for a single-step phase (smoke test, config set)."""
-    step = rollout.steps.filter(phase=phase).first()
-    if step is None or step.status == StepStatus.SUCCEEDED:
+def _gate(rollout, phase, cancellable: bool = True) -> str:
+    """'done', 'wait', 'bad' or 'cancelled' for a phase that must finish on
+    every node before anything else runs (smoke tests, config set). Setting
+    the config back is not cancellable: a rollback always completes."""
+    steps = list(rollout.steps.filter(phase=phase).order_by("id"))
+    if all(step.status == StepStatus.SUCCEEDED for step in steps):
         return "done"
-    if step.status in BAD:
-        return "bad"
-    if rollout.cancel_requested and step.status == StepStatus.PENDING:
-        step.status = StepStatus.SKIPPED
-        step.save(update_fields=["status"])
-        return "cancelled"
-    _launch([step], 1)
+    if any(step.status in BAD for step in steps):
+        _skip_pending(steps)
+        return "wait" if any(step.status in IN_FLIGHT for step in steps) else "bad"
+    if rollout.cancel_requested and cancellable:
+        _skip_pending(steps)
+        return "wait" if any(step.status in IN_FLIGHT for step in steps) else "cancelled"
+    _launch(steps, _limit(rollout, len(steps)))
     return "wait"
 
 
@@ -142,12 +152,13 @@ def _activating(rollout) -> None:
             finish(rollout, RolloutStatus.CANCELLED, "cancelled before the cluster config was changed")
             return
         if gate == "bad":
-            step = rollout.steps.get(phase=phase)
+            bad = [step for step in _steps(rollout, phase) if step.status in BAD]
             if phase == Phase.SMOKE:
                 _skip_pending(_steps(rollout, *WORK_PHASES))
-                finish(rollout, RolloutStatus.FAILED, f"{what} failed on {step.node.address}: the cluster config was not changed")
+                finish(rollout, RolloutStatus.FAILED, f"{what} failed on {_addresses(bad)} ({bad[0].output[-300:]}): "
+                                                      "the cluster config was not changed and no fence was restarted")
             else:
-                _fail(rollout, f"{what} failed: {step.output[-300:]}")
+                _fail(rollout, f"{what} failed: {bad[0].output[-300:]}")
             return
     work = _steps(rollout, *WORK_PHASES)
     failed = [step for step in work if step.status in BAD]
@@ -190,12 +201,12 @@ def _fail(rollout, reason: str) -> None:
         # 3.0: only nodes whose fence was restarted need it again; 3.0.1+: all reload.
         if reload or step.attempt:
             RolloutStep.objects.create(rollout=rollout, node=step.node, phase=Phase.REVERT, batch=step.batch,
-                                       image=rollout.previous_image, fence_image_before=rollout.target_image)
+                                       image=rollout.previous_image)
     _rolling_back(rollout)
 
 
 def _rolling_back(rollout) -> None:
-    gate = _gate(rollout, Phase.REVERT_CONFIG)
+    gate = _gate(rollout, Phase.REVERT_CONFIG, cancellable=False)
     if gate == "wait":
         return
     reverts = _steps(rollout, Phase.REVERT)

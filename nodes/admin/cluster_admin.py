@@ -15,7 +15,7 @@ from stackato_dash.admin_confirmation import confirmation_page, confirmed
 @admin.register(Cluster)
 class ClusterAdmin(admin.ModelAdmin):
     list_display = ["name", "core_address", "kato_behaviour", "registry", "node_count", "drift_summary", "last_import_at", "last_import_error"]
-    readonly_fields = ["last_import_at", "last_import_error", "drift_summary"]
+    readonly_fields = ["last_import_at", "last_import_error", "drift_summary", "desired_image", "desired_image_since"]
     search_fields = ["name", "core_address", "api_endpoint"]
     actions = ["import_nodes", "refresh_facts"]
 

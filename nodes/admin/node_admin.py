@@ -14,17 +14,17 @@ from stackato_dash.admin_confirmation import confirmation_page, confirmed
 @admin.register(Node)
 class NodeAdmin(admin.ModelAdmin):
     form = NodeForm
-    list_display = ["address", "cluster", "role_list", "drift", "fence_state", "fence_image", "reachable", "last_seen", "enabled", "in_maintenance"]
+    list_display = ["address", "cluster", "role_list", "drift", "fence_state", "fence_started_at", "reachable", "last_seen", "enabled", "in_maintenance"]
     list_filter = ["cluster", "drift", "enabled", "in_maintenance", "reachable"]
     list_select_related = ["cluster"]
-    search_fields = ["address", "fence_image", "desired_image"]
+    search_fields = ["address", "desired_image"]
     actions = ["trust_host_key", "refresh_facts"]
     fieldsets = [
         (None, {"fields": ["cluster", "address", "ssh_port", "ssh_user", "roles", "enabled", "in_maintenance"]}),
         ("Host key", {"fields": ["host_key_type", "host_key_fingerprint", "host_key_trusted_at", "host_key_trusted_by",
                                  "host_key_mismatch_fingerprint", "host_key_mismatch_at"]}),
         ("Facts", {"fields": ["drift", "reachable", "last_seen", "facts_refreshed_at", "last_error", "desired_image",
-                              "fence_state", "fence_pid", "fence_image", "fence_started_at", "docker_version", "images"]}),
+                              "fence_state", "fence_pid", "fence_started_at", "docker_version", "images"]}),
     ]
     readonly_fields = [f for name, opts in fieldsets[1:] for f in opts["fields"]] + ["restart_history"]
 

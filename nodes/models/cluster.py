@@ -23,6 +23,12 @@ class Cluster(models.Model):
     config_key = models.CharField(max_length=128, default="docker/image", validators=[validate_config_path])
     ssh_user = models.CharField("default SSH user", max_length=32, default="root", validators=[validate_ssh_user])
     ssh_port = models.PositiveIntegerField("default SSH port", default=22, validators=port_validators)
+    # The image the cluster config names, and since when: set by the console
+    # when it changes the config, else when a refresh first sees a new value
+    # (empty the first time a cluster is read: a change made before is not
+    # dated). A fence started before it was not restarted since (drift).
+    desired_image = models.CharField(max_length=512, blank=True, editable=False)
+    desired_image_since = models.DateTimeField(null=True, blank=True, editable=False)
     # What the last import found, so the console can say why it failed.
     last_import_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_import_error = models.TextField(blank=True, editable=False)

@@ -39,10 +39,12 @@ class Node(models.Model):
     last_seen = models.DateTimeField(null=True, blank=True, editable=False)
     reachable = models.BooleanField(null=True, editable=False)
     desired_image = models.CharField(max_length=512, blank=True, editable=False, help_text="What the cluster config named at the last refresh.")
+    # fence as the node's supervisord reports it (nodes/supervisor.py); the
+    # state falls back to `kato process list` when supervisord cannot be asked.
     fence_state = models.CharField(max_length=16, blank=True, editable=False)
     fence_pid = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    fence_image = models.CharField(max_length=512, blank=True, editable=False)
-    fence_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    fence_started_at = models.DateTimeField(null=True, blank=True, editable=False,
+                                            help_text="On the console's clock (supervisord's start time by its age).")
     docker_version = models.CharField(max_length=64, blank=True, editable=False)
     images = models.JSONField(default=list, blank=True, editable=False, help_text="[{ref, id, digest}] on the node's engine")
     registry_config = models.JSONField(null=True, blank=True, editable=False,

@@ -6,7 +6,8 @@ What it reproduces of the real one (DESIGN.md section 2):
   it: it exits 1 before startsecs, so supervisord marks it FATAL;
 - from 3.0.1 it exits 0 on every `fence:_changes` message so supervisord
   starts it again with the new image (all DEAs at once);
-- it reports pid, image and start time in `<node dir>/fence.json`.
+- it writes pid, image and start time to `<node dir>/fence.json`, for the
+  sandbox's status and the tests (kato prints none of them).
 Fault knobs (faults.py): fail_restarts fails the next starts, restart_delay
 and hang hold it in STOPPING after SIGTERM.
 Config is read with resp.py and the engine asked with engine_check, not

@@ -1,7 +1,8 @@
 """What fence is doing on a DEA: supervisord's view joined with fence.json.
 
-Used by `kato process list` / `kato status` and by the orchestrator's
-`sandbox status`. pid, image and start time are taken from fence.json only
+Used by the orchestrator's `sandbox status` and the tests (pid, image,
+start time), and by `kato process list` / `kato status`, which print only
+the state, as real kato does. pid, image and start time are taken from fence.json only
 when its pid is the pid supervisord reports, so a FATAL or STARTING fence
 never shows the image of an earlier run.
 """

@@ -57,8 +57,12 @@ def build_parser():
     psub = process.add_subparsers(dest="action", required=True, parser_class=_Parser)
     plist = psub.add_parser("list", help="processes of this (or another) node")
     plist.add_argument("-n", "--node", type=_address, metavar="IP")
-    plist.add_argument("--json", action="store_true")
+    plist.add_argument("-j", "--json", action="store_true")
     plist.set_defaults(func=cmd_process_list)
+    pready = psub.add_parser("ready", help="READY when the process is up")
+    pready.add_argument("name")
+    pready.add_argument("-n", "--node", type=_address, metavar="IP")
+    pready.set_defaults(func=cmd_process_ready)
     prestart = psub.add_parser("restart", help="restart one process")
     prestart.add_argument("name")
     prestart.add_argument("-n", "--node", type=_address, metavar="IP")
@@ -120,10 +124,16 @@ def cmd_process_list(cluster, args):
 
     procs = kato_process.node_processes(cluster, _target(cluster, args.node))
     if args.json:
-        _out(json.dumps(procs, indent=2))
+        _out(json.dumps(kato_process.as_json(procs), indent=2))
     else:
         for proc in procs:
             _out(kato_process.format_process(proc))
+
+
+def cmd_process_ready(cluster, args):
+    from . import kato_process
+
+    _out(kato_process.ready(cluster, _target(cluster, args.node), args.name))
 
 
 def cmd_process_restart(cluster, args):
@@ -147,14 +157,14 @@ def cmd_status(cluster, args):
         except kato_process.NodeUnreachable:
             procs, reachable = [], False
         report[node["address"]] = {"roles": node["roles"], "reachable": reachable,
-                                   "processes": procs}
+                                   "processes": kato_process.as_json(procs)}
     if args.json:
         _out(json.dumps(report, indent=2))
         return
     for address, entry in report.items():
         _out(address if entry["reachable"] else f"{address} unreachable")
-        for proc in entry["processes"]:
-            _out("  " + kato_process.format_process(proc))
+        for name, state in entry["processes"].items():
+            _out("  " + kato_process.format_process({"name": name, "state": state}))
 
 
 def cmd_node_list(cluster, args):

@@ -5,8 +5,11 @@ the node's supervisord); the others are reported RUNNING and "restart"
 instantly, because nothing in the product depends on them beyond their
 presence in the list.
 
-Line format (one process):  `fence RUNNING pid 4242, image REF, started 2026-01-01T00:00:00Z`
-                            `fence FATAL`, `dea_ng RUNNING`   (fence_status explains the join)
+Output: only what real kato is known to print, each process's name and
+state (`fence                RUNNING`, one per line; `{"fence": "RUNNING"}`
+for -j). fence's pid and start time are for supervisord's XML-RPC on
+<node address>:9001, as on a real DEA; its image is nowhere but fence.json,
+which the emulator keeps for the sandbox's own status and for the tests.
 """
 import time
 
@@ -63,12 +66,20 @@ def node_processes(cluster, node):
 
 
 def format_process(status):
-    line = f"{status['name']} {status['state']}"
-    if status.get("pid"):
-        line += f" pid {status['pid']}"
-        if status.get("image"):
-            line += f", image {status['image']}, started {status['started']}"
-    return line
+    return f"{status['name']:<20} {status['state']}"
+
+
+def as_json(statuses):
+    """-j: process name to state, nothing more."""
+    return {status["name"]: status["state"] for status in statuses}
+
+
+def ready(cluster, node, name):
+    """`kato process ready NAME`: READY when it runs, NOT READY otherwise."""
+    for status in node_processes(cluster, node):
+        if status["name"] == name:
+            return "READY" if status["state"] == "RUNNING" else "NOT READY"
+    raise ProcessError(f"{name}: ERROR (no such process)")
 
 
 def restart(node, name, emit):

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from sandbox import layout
+from sandbox.nodeside import fence_status
 from support import ssh
 from support.sandbox import running_sandbox
 
@@ -17,8 +18,11 @@ def run(cluster, name, command):
 
 
 def fence(cluster, name):
-    processes = json.loads(run(cluster, name, "kato process list --json")[1])
-    return next(p for p in processes if p["name"] == "fence")
+    """fence's state, pid and image from inside the emulator (supervisord joined
+    with fence.json): kato, like the real one, shows only the state."""
+    state = json.loads(run(cluster, name, "kato process list --json")[1])["fence"]
+    status = fence_status.read(cluster, layout.node(cluster, name))
+    return {**status, "state": state}
 
 
 def wait_for(predicate, timeout=20):
@@ -82,7 +86,9 @@ def listeners(prefix: str) -> list[str]:
 
 def test_down_stops_everything_it_started():
     with running_sandbox("127.0.6.11", dea_count=1, docker=True) as cluster:
-        assert len(listeners("127.0.6.")) == 4  # 2 sshd, the registry, config_redis
+        # 2 sshd, the registry, config_redis, the DEA's supervisord (XML-RPC on :9001)
+        assert len(listeners("127.0.6.")) == 5
+        assert listeners("127.0.6.12:9001")
         pids = subprocess.run(["pgrep", "-f", cluster["state_dir"]], capture_output=True, text=True).stdout.split()
         assert pids  # sshd, dockerd, supervisord, fence, registry, redis
     assert listeners("127.0.6.") == []

@@ -3,6 +3,7 @@ image version that every node can pull from the sandbox registry. A plugin
 (tests/conftest.py) so the integration and browser suites share one
 session sandbox instead of starting two on the same addresses."""
 import os
+import shlex
 from pathlib import Path
 
 import django_rq
@@ -33,13 +34,14 @@ def rollout_sandbox(rollout_sandbox_session):
     restore(rollout_sandbox_session)
 
 
-def push_version(sandbox, cluster, tag: str) -> ImageVersion:
+def push_version(sandbox, cluster, tag: str, cmd: str = '["start.sh"]') -> ImageVersion:
     """An image in the sandbox registry (the base image with a file added,
-    built on the Core node's engine), recorded as a pushed version."""
+    built on the Core node's engine), recorded as a pushed version. cmd is
+    its CMD as a Dockerfile would write it ('[]' for none)."""
     registry = f"{sandbox['registry']['host']}:{sandbox['registry']['port']}"
     ref = f"{registry}/exampleco/newimg:{tag}"
     core = layout.node(sandbox, "core")
-    script = (f"set -e; cid=$(docker create {BASE} sh); docker commit --change 'CMD [\"start.sh\"]' $cid {ref} >/dev/null; "
+    script = (f"set -e; cid=$(docker create {BASE} sh); docker commit --change {shlex.quote('CMD ' + cmd)} $cid {ref} >/dev/null; "
               f"docker rm $cid >/dev/null; docker push {ref} >/dev/null; "
               f"docker image inspect --format '{{{{index .RepoDigests 0}}}}' {ref}")
     code, out, err = ssh.run(core, sandbox["client_key"], script)

@@ -48,3 +48,33 @@ def test_every_dea_switches_on_the_config_change_and_each_reload_is_audited(admi
     audit = FenceRestart.objects.filter(correlation_id=rollout.pk)
     assert sorted(audit.values_list("node_address", flat=True)) == [n["address"] for n in layout.deas(reload_sandbox)]
     assert all("reloaded on the config change" in row.output_excerpt for row in audit)
+    # what "verified" is made of, each part seen on the node (README.md)
+    for step in rollout.steps.filter(phase="observe"):
+        assert f"config names {version.registry_reference}" in step.output
+        assert rollout.target_pull.endswith("@" + version.manifest_digest)  # pinned by digest
+        assert f"engine holds {rollout.target_pull}" in step.output
+        assert "kato process ready fence: READY" in step.output
+        assert f"fence pid {step.fence_pid_before} -> " in step.output
+
+
+def test_a_broken_image_fails_the_smoke_test_and_no_dea_reloads(admin_client, reload_sandbox, settings, worker_alive):
+    from nodes.models import FenceRestart
+    from sandbox.nodeside import fence_status
+    settings.SSH_PRIVATE_KEY_PATH = Path(reload_sandbox["client_key"])
+    cluster = register(Path(reload_sandbox["state_dir"]), "reloading")
+    for node in cluster.nodes.all():
+        jobs.refresh_node_facts(node.pk)
+    configured = config_image(reload_sandbox)
+    version = push_version(reload_sandbox, cluster, "3.0.9", cmd='["sh", "-c", "exit 1"]')
+    pids = {entry["name"]: fence_status.read(reload_sandbox, entry)["pid"] for entry in layout.deas(reload_sandbox)}
+    admin_client.post(reverse("admin:images_imageversion_changelist"),
+                      {"action": "roll_out", "_selected_action": [version.pk], "post": "yes", **STRATEGY})
+    rollout = Rollout.objects.get()
+    run_queued_jobs()
+    rollout.refresh_from_db()
+    assert rollout.status == RolloutStatus.FAILED, rollout.decisions
+    smoke = rollout.steps.get(phase="smoke")  # one DEA: every DEA would reload at once
+    assert smoke.status == "failed" and "exited with code 1" in smoke.output
+    assert config_image(reload_sandbox) == configured
+    assert {entry["name"]: fence_status.read(reload_sandbox, entry)["pid"] for entry in layout.deas(reload_sandbox)} == pids
+    assert not FenceRestart.objects.filter(correlation_id=rollout.pk).exists()

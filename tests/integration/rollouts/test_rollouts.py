@@ -1,6 +1,6 @@
 """Rollouts against a 4-DEA sandbox with real sshd, kato, fence, dockerd,
 registry and Redis, driven through the admin like an operator would."""
-import re
+import json
 from pathlib import Path
 
 import pytest
@@ -10,6 +10,7 @@ from images.models.rollout import Rollout, RolloutStatus
 from images.rollouts import start
 from nodes.models import FenceRestart
 from sandbox import knobs, layout
+from sandbox.nodeside import fence_status
 from support import ssh
 from support.rq import run_queued_jobs
 
@@ -22,10 +23,11 @@ STRATEGY = {"reason": "CVE-2026-0001 libc fix", "canaries": "1", "max_in_flight"
 
 
 def fence(sandbox, name):
-    code, out, err = ssh.run(layout.node(sandbox, name), sandbox["client_key"], "kato process list")
-    line = next(line for line in out.splitlines() if line.startswith("fence "))
-    image = re.search(r"image (\S+),", line)
-    return line.split()[1], image.group(1) if image else None
+    """(fence's state as kato shows it, the image it runs): kato shows no image,
+    so that comes from inside the emulator (fence.json of the running pid)."""
+    code, out, err = ssh.run(layout.node(sandbox, name), sandbox["client_key"], "kato process list -j")
+    assert code == 0, err
+    return json.loads(out)["fence"], fence_status.read(sandbox, layout.node(sandbox, name))["image"]
 
 
 def config_image(sandbox):

@@ -3,8 +3,8 @@ real supervisord + fence per DEA, optionally a real dockerd.
 
 Everything binds 127.0.0.1 (redis) or unix sockets under a short /tmp
 directory (supervisor, docker: a socket path must stay under 108 bytes);
-the node addresses 127.0.0.11.. only appear in sandbox.json, nothing
-listens on them here. Every process started is stopped by pid.
+the node addresses 127.0.0.11.. appear in sandbox.json, and only each
+DEA's supervisord listens on one, on a free port rather than 9001. Every process started is stopped by pid.
 """
 import io
 import os
@@ -202,7 +202,9 @@ def nodeside_cluster(redis_server, tmp_path, request):
             nodes.append({"name": name, "address": f"127.0.0.{11 + i}", "ssh_port": 2222,
                           "ssh_user": "root", "roles": ["dea"],
                           "dir": str(state / "nodes" / name), "docker_host": docker_sock,
-                          "supervisor_socket": str(sock_dir / name / "supervisor.sock")})
+                          "supervisor_socket": str(sock_dir / name / "supervisor.sock"),
+                          # not 9001: several throw-away clusters share these addresses
+                          "supervisor_port": _free_port()})
         for node in nodes:
             Path(node["dir"]).mkdir(parents=True)
         cluster = {"id": ident, "state_dir": str(state), "socket_dir": str(sock_dir),

@@ -47,6 +47,13 @@ def test_socket_pidfile_and_logs_live_with_the_node(tmp_path):
     assert "rpcinterface:supervisor" in conf
 
 
+def test_xml_rpc_on_the_node_address_port_9001_only(tmp_path):
+    # As Stackato lists it: the console reaches it through the node's SSH connection.
+    cluster, node = cluster_and_node(tmp_path)
+    conf = parse(supervisor_conf.render(cluster, node))
+    assert conf["inet_http_server"]["port"] == "127.0.0.12:9001"
+
+
 def test_no_docker_host_without_docker(tmp_path):
     cluster, node = cluster_and_node(tmp_path, docker_host=None)
     env = dict_of_key_value_pairs(
