@@ -12,13 +12,18 @@ import time
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 
 from images import registry, registry_container
 from images.models import ProvisioningStatus, RegistryProvisioning
+from images.models.registry_provisioning import UNFINISHED
 from nodes import remote, ssh
 from nodes.validators import validate_registry_location
+from stackato_dash import queueing
 
 ANSWER_TIMEOUT = 30  # seconds for a started registry to answer /v2/
+LIVE_JOB_STATES = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 
 
 class ProvisionFailed(Exception):
@@ -33,12 +38,31 @@ def plan(cluster) -> tuple[str, str]:
                     "import its nodes first (Clusters > Import nodes).")
     if not core.is_trusted:
         return "", f"the Core node {core.address}'s host key is not trusted yet: trust it first."
-    if RegistryProvisioning.objects.filter(cluster=cluster, status__in=("queued", "running")).exists():
+    settle_lost_runs(cluster)
+    if RegistryProvisioning.objects.filter(cluster=cluster, status__in=UNFINISHED).exists():
         return "", f"a registry provisioning of {cluster} is already queued or running."
     now = f" (now: {cluster.registry})" if cluster.registry else ""
     return (f"Over SSH to the Core node {core.address}: find the container {registry_container.NAME} or run "
             f"{settings.REGISTRY_IMAGE} (pulled only if its engine lacks it), ask Docker its address, check "
             f"/v2/ there and record it as the cluster's registry{now}."), ""
+
+
+def settle_lost_runs(cluster) -> None:
+    """A run whose RQ job is gone (its worker was killed, Redis flushed) would
+    block the cluster forever: end it errored. Its job id is the row's id."""
+    queue = queueing.get_queue()
+    for row in RegistryProvisioning.objects.filter(cluster=cluster, status__in=UNFINISHED):
+        try:
+            job = Job.fetch(str(row.pk), connection=queue.connection, serializer=queue.serializer)
+            status = job.get_status(refresh=True)
+        except NoSuchJobError:
+            status = None
+        except Exception:  # noqa: BLE001 - Redis cannot be asked: keep the row as it is
+            return
+        if status not in LIVE_JOB_STATES:
+            row.append(f"ERROR: the job was lost (RQ status: {status or 'gone'})")
+            row.finish(ProvisioningStatus.ERRORED, "its job was lost (worker killed or queue emptied): "
+                                                   "nothing is known of how far it got; provision again")
 
 
 def run(provisioning_id) -> str:

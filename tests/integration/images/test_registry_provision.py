@@ -106,3 +106,24 @@ def test_provision_refuses_a_port_taken_by_another_registry(admin_client, sandbo
     run = provision(admin_client, bare_fleet)
     assert run.status == ProvisioningStatus.FAILED
     assert "already answers at" in run.status_reason and bare_fleet.registry == ""
+
+
+def test_a_run_whose_job_was_lost_does_not_block_the_cluster(admin_client, bare_fleet, worker_alive):
+    """A worker killed mid-run leaves the row running with no job behind it."""
+    lost = RegistryProvisioning.objects.create(cluster=bare_fleet, image=registry_image.IMAGE,
+                                               status=ProvisioningStatus.RUNNING, requested_by_username="admin")
+    run = provision(admin_client, bare_fleet)
+    assert run.pk != lost.pk and run.status == ProvisioningStatus.SUCCEEDED, run.status_reason + run.log
+    lost.refresh_from_db()
+    assert lost.status == ProvisioningStatus.ERRORED and "its job was lost" in lost.status_reason
+
+
+def test_a_queued_run_blocks_a_second_one(admin_client, bare_fleet, worker_alive):
+    url = reverse("admin:images_imageversion_provision_registry")
+    chosen = {"action": "provision_registry", "_selected_action": [bare_fleet.pk], "post": "yes"}
+    admin_client.post(url, chosen)
+    page = html.unescape(admin_client.post(url, chosen, follow=True).content.decode())
+    assert f"a registry provisioning of {bare_fleet} is already queued or running." in page
+    assert RegistryProvisioning.objects.count() == 1
+    run_queued_jobs()
+    assert RegistryProvisioning.objects.get().status == ProvisioningStatus.SUCCEEDED
