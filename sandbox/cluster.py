@@ -11,6 +11,8 @@ def up(state_dir: Path, **options) -> dict:
     """Start every part that is not already running; a second call reuses
     what runs. On failure everything is stopped again and the error raised."""
     cluster = _cluster_for(state_dir, **options)
+    # The engines' and supervisord's sockets live here: ours before anything starts.
+    procs.private_dir(Path(cluster["socket_dir"]))
     layout.save(cluster)
     _write_kato_wrapper(cluster)
     public_key = sshd.ensure_client_key(Path(cluster["client_key"]))

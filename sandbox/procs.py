@@ -6,6 +6,7 @@ stops exactly what `sandbox up` started and nothing else.
 import os
 import signal
 import socket
+import stat
 import subprocess
 import time
 from pathlib import Path
@@ -13,6 +14,23 @@ from pathlib import Path
 
 class SandboxError(Exception):
     """A part of the sandbox could not be started or reached; the message says which."""
+
+
+def private_dir(path: Path) -> Path:
+    """A directory at a fixed, guessable path under /tmp (unix socket paths
+    must stay short) that only this user can use: made 0700, or, if it
+    already exists, refused unless it is a real directory (not a link) owned
+    by us and closed to others. Otherwise another local user could create it
+    first and swap the engines' or supervisord's sockets for their own."""
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+    info = os.lstat(path)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
+        raise SandboxError(f"{path} exists but is not a private directory of this user (owner uid {info.st_uid}, "
+                           f"mode {stat.filemode(info.st_mode)}); remove it and start the sandbox again.")
+    return path
 
 
 def read_pid(pidfile: Path) -> int | None:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make test`: install what is missing (as for the demo, plus PostgreSQL and chromium),
-# start the Redis and PostgreSQL the tests need, then run the whole suite
+# run the lint (ruff), start the Redis and PostgreSQL the tests need, then run the whole suite
 # (tests/unit, tests/integration, tests/browser) with pytest on SQLite, then
 # its database tests again on PostgreSQL. Fails if either run fails or runs no test (exit 5).
 # Test state lives in var/test/ (TEST_VAR_DIR), apart from a running demo's.
@@ -29,6 +29,13 @@ export REDIS_URL="redis://:$redis_password@127.0.0.1:${TEST_REDIS_PORT:-6380}/0"
 export ARTIFACTS_DIR="${ARTIFACTS_DIR:-$STACKATO_DASH_VAR_DIR/artifacts}"
 load_config
 cd "$REPO_DIR"
+
+# The lint first, before any service starts: ruff with its default rules and
+# bandit's security rules (ruff.toml). A finding is fixed, or annotated on its
+# line with `# noqa: Sxxx  reason` (or in ruff.toml with a comment why).
+say "ruff check (ruff.toml)"
+"$VENV/bin/ruff" check --no-cache . </dev/null \
+    || die "ruff found problems (listed above): fix them, or annotate each with its reason"
 
 # What this script starts, it stops, however it ends.
 cleanup() {

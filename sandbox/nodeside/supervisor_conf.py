@@ -228,7 +228,7 @@ def stop(node, timeout=10.0):
     try:
         info = rpc(node["supervisor_socket"]).supervisor.getProcessInfo("fence")
         children = [info["pid"]] if info.get("pid") else []
-    except Exception:  # a sick daemon is still stopped below
+    except Exception:  # noqa: S110  a daemon that cannot answer is still signalled just below
         pass
     _signal(pid, signal.SIGTERM)
     if not _wait_gone([pid], timeout):

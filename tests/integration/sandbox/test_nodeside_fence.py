@@ -10,8 +10,8 @@ OTHER = "exampleco/newimg:1.0.0"  # in the test engine too (see conftest.dockerd
 
 def fence_line(sb, node):
     """What kato shows of fence: its name and state, nothing else."""
-    lines = [l.split() for l in sb.kato(node, "process", "list").stdout.splitlines()
-             if l.split()[:1] == ["fence"]]
+    lines = [line.split() for line in sb.kato(node, "process", "list").stdout.splitlines()
+             if line.split()[:1] == ["fence"]]
     assert len(lines) == 1, lines
     return " ".join(lines[0])
 

@@ -13,7 +13,7 @@ def test_status_lists_every_node_and_its_processes(nodeside_cluster):
     r = sb.kato("core", "status")
     assert r.returncode == 0 and r.stderr == ""
     lines = r.stdout.splitlines()
-    assert [l for l in lines if not l.startswith("  ")] == ["127.0.0.11", "127.0.0.12",
+    assert [line for line in lines if not line.startswith("  ")] == ["127.0.0.11", "127.0.0.12",
                                                             "127.0.0.13"]
     dea1 = lines[lines.index("127.0.0.12") + 1:lines.index("127.0.0.13")]
     # names and states only, indented under their node

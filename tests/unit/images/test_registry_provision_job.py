@@ -28,7 +28,9 @@ class ScriptedCore:
     def run(self, argv, timeout=None):
         argv = tuple(argv)
         self.commands.append(argv)
-        ok = lambda out="": CommandResult(argv, 0, out, "")
+        def ok(out=""):
+            return CommandResult(argv, 0, out, "")
+
         if argv[:3] == ("docker", "container", "inspect"):
             if self.container is None:
                 return CommandResult(argv, 1, "[]\n", f"Error: No such container: {NAME}\n")
