@@ -5,6 +5,7 @@ job whose data is a pickle that would create a file when unpickled, pushed
 into the queue by hand next to a genuine job, is picked up by a real
 `manage.py rqworker` / `rqworker-pool`, fails to load, lands in the failed
 registry, and the file never appears; the genuine job still runs."""
+import json
 import os
 import pickle
 import subprocess
@@ -20,6 +21,8 @@ import redis
 from django.conf import settings
 from rq.job import Job
 from rq.registry import FailedJobRegistry
+
+from images.rollouts import jobs
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -103,3 +106,14 @@ def test_redis_refuses_a_client_without_the_password(queue):
     with pytest.raises(redis.AuthenticationError):
         wrong.ping()
     assert queue.connection.ping()
+
+
+def test_the_queue_stores_json_and_a_rollout_id_goes_in_as_a_string(queue):
+    assert queue.serializer.__name__ == "JSONSerializer"
+    rollout_id = uuid.uuid4()
+    jobs.enqueue_advance(rollout_id)
+    (job,) = queue.jobs
+    assert job.func_name == "images.rollouts.jobs.advance_rollout"
+    assert job.args == [str(rollout_id)]
+    stored = queue.connection.hget(job.key, "data")
+    assert json.loads(zlib.decompress(stored)) == ["images.rollouts.jobs.advance_rollout", None, [str(rollout_id)], {}]
