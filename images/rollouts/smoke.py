@@ -30,7 +30,7 @@ def run(step, session, seconds: int = SMOKE_SECONDS) -> str:
     name = container_name(step)
     session.run(["docker", "rm", "-f", name])  # a retry's leftover
     try:
-        started = session.run(["docker", "run", "-d", "--network", "none", "--name", name, step.image])
+        started = session.run(["docker", "run", "-d", "--network", "none", "--name", name, "--", step.image])
         if started.exit_code != 0:
             raise ImageUnhealthy(f"a container of {step.image} cannot start: "
                                  f"{ssh.excerpt(started.stderr or started.stdout)}")
