@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import django_rq
 import pytest
@@ -18,7 +19,10 @@ def queue():
     try:
         queue.connection.ping()
     except Exception as error:  # noqa: BLE001
-        pytest.fail(f"the Redis at REDIS_URL={settings.REDIS_URL} does not answer ({error}); `make test` starts it")
+        # Host and port only: REDIS_URL carries the password.
+        where = urlsplit(settings.REDIS_URL)
+        pytest.fail(f"the Redis at {where.hostname}:{where.port} (REDIS_URL) does not answer ({error}); "
+                    "`make test` starts it")
     queue.empty()
     yield queue
     queue.empty()
