@@ -117,3 +117,16 @@ def test_the_queue_stores_json_and_a_rollout_id_goes_in_as_a_string(queue):
     assert job.args == [str(rollout_id)]
     stored = queue.connection.hget(job.key, "data")
     assert json.loads(zlib.decompress(stored)) == ["images.rollouts.jobs.advance_rollout", None, [str(rollout_id)], {}]
+
+
+def test_no_page_shows_the_redis_password(admin_client, queue):
+    password = urlsplit(settings.REDIS_URL).password
+    port = str(urlsplit(settings.REDIS_URL).port)
+    for url, shows_connection in (("/admin/", False), ("/admin/django_rq/dashboard/", False),
+                                  ("/admin/django_rq/dashboard/queues/0/details/", True),
+                                  ("/admin/django_rq/dashboard/stats.json/", True)):
+        page = admin_client.get(url, follow=True)
+        assert page.status_code == 200, url
+        assert password not in page.content.decode(), f"{url} shows the Redis password"
+        # Pages that do show the connection (host, port) were looked at, not an error page.
+        assert not shows_connection or port in page.content.decode(), url
