@@ -25,8 +25,10 @@ PRODUCTION = {
 
 
 def manage(tmp_path, *argv, **env):
-    environment = {k: v for k, v in os.environ.items()
-                   if k not in ("SECRET_KEY", "DATABASE_URL", *PRODUCTION) and not k.startswith("SECURE_")}
+    # Not the test run's own settings, nor DJANGO_ALLOW_ASYNC_UNSAFE (the browser
+    # tests set it for Playwright; check --deploy rightly refuses it).
+    leave_out = ("SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", *PRODUCTION)
+    environment = {k: v for k, v in os.environ.items() if k not in leave_out and not k.startswith("SECURE_")}
     environment.update(STACKATO_DASH_VAR_DIR=str(tmp_path), **env)
     return subprocess.run([sys.executable, "manage.py", *argv], cwd=PROJECT, env=environment,
                           capture_output=True, text=True, timeout=120)
