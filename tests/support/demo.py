@@ -23,7 +23,8 @@ SANDBOX_SSH_PORT = 2222
 STARTUP_TIMEOUT = 600
 # What a fresh machine does not have: the demo must work without them.
 NOT_ON_A_FRESH_MACHINE = ("DATABASE_URL", "BUILD_DOCKER_HOST", "DEMO_WORKERS", "DEMO_DEA_NODES", "DEMO_KATO_VERSION",
-                          "SANDBOX_DIR", "SSH_PRIVATE_KEY_PATH")
+                          "SANDBOX_DIR", "SSH_PRIVATE_KEY_PATH",
+                          "DJANGO_ALLOW_ASYNC_UNSAFE")  # set by the browser fixture for the test process only
 
 
 def free_port() -> int:
