@@ -72,9 +72,15 @@ def test_show_the_plan_redraws_the_order_for_the_typed_strategy(admin_client, ve
     assert not Rollout.objects.exists()
 
 
-def test_an_invalid_strategy_is_a_form_error_not_a_plan(admin_client, version):
-    page = plan_page(admin_client, version, canaries="1", max_in_flight="two")
-    assert "&#x27;two&#x27; is not a number of nodes" in page
+@pytest.mark.parametrize("canaries, max_in_flight, error", [
+    ("1", "two", "&#x27;two&#x27; is not a number of nodes"),
+    ("1", "150%", "&#x27;150%&#x27; is not a number of nodes"),
+    ("-1", "2", "Ensure this value is greater than or equal to 0."),
+    ("many", "2", "Enter a whole number."),
+])
+def test_an_invalid_strategy_is_a_form_error_not_a_plan(admin_client, version, canaries, max_in_flight, error):
+    page = plan_page(admin_client, version, canaries=canaries, max_in_flight=max_in_flight)
+    assert error in page
     assert "are not valid: correct them" in page
     assert 'id="plan-order"' not in page and 'value="Start"' not in page
     assert not Rollout.objects.exists()
