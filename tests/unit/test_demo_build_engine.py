@@ -1,0 +1,27 @@
+"""The demo's build engine: scripts/print_config.py (what demo.sh exports to
+its web server and workers) names the sandbox Core node's engine unless the
+user chose one, in the environment or in .env."""
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def demo_config(tmp_path, **env) -> dict:
+    base = {name: value for name, value in os.environ.items() if name != "BUILD_DOCKER_HOST"}
+    base.update(STACKATO_DASH_VAR_DIR=str(tmp_path), REDIS_URL="redis://:pw@127.0.0.1:6399/0", **env)
+    out = subprocess.run([sys.executable, "scripts/print_config.py"], cwd=REPO, env=base, capture_output=True,
+                         text=True, check=True).stdout
+    return dict(shlex.split(line)[0].split("=", 1) for line in out.splitlines())
+
+
+def test_without_a_setting_the_demo_builds_on_its_sandbox_core_node(tmp_path):
+    assert demo_config(tmp_path, SANDBOX_BASE_ADDRESS="127.0.9.11")["BUILD_DOCKER_HOST"] == "ssh-node:127.0.9.11"
+
+
+def test_a_build_engine_the_user_set_is_kept(tmp_path):
+    config = demo_config(tmp_path, BUILD_DOCKER_HOST="tcp://127.0.0.1:2375")
+    assert config["BUILD_DOCKER_HOST"] == "tcp://127.0.0.1:2375"
