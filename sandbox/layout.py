@@ -52,7 +52,9 @@ def describe(state_dir: Path, *, dea_count: int, docker: bool, kato_version: str
         "python": sys.executable,
         "project_dir": str(Path(__file__).resolve().parent.parent),
         "client_key": str(client_key.resolve()),
-        "config_redis": {"host": addresses[0], "port": CONFIG_REDIS_PORT},
+        # Its password is generated into password_file (0600) when it starts.
+        "config_redis": {"host": addresses[0], "port": CONFIG_REDIS_PORT,
+                         "password_file": str(state_dir / "config_redis" / "password")},
         "registry": {"host": addresses[0], "port": REGISTRY_PORT},
         "docker": docker,
         "nodes": nodes,

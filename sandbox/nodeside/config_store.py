@@ -10,6 +10,7 @@ tested without a server; redis is imported lazily because `kato info` and
 `kato process` never need it.
 """
 import json
+from pathlib import Path
 
 from . import versions
 
@@ -102,6 +103,13 @@ def channel(component):
     return f"{component}:_changes"
 
 
+def password(where):
+    """config_redis's password, read from the file the layout names (the
+    sandbox makes it when config_redis starts); None for a layout without one."""
+    path = where.get("password_file")
+    return Path(path).read_text().strip() if path else None
+
+
 def connect(cluster, timeout=5.0):
     import redis  # lazy: ~0.2 s to import
     from redis.backoff import NoBackoff
@@ -110,7 +118,7 @@ def connect(cluster, timeout=5.0):
     where = cluster["config_redis"]
     # one quick retry, not redis-py's default backoff (seconds per call):
     # a kato call against a stopped config_redis must fail fast
-    return redis.Redis(host=where["host"], port=where["port"], decode_responses=True,
+    return redis.Redis(host=where["host"], port=where["port"], password=password(where), decode_responses=True,
                        socket_timeout=timeout, socket_connect_timeout=timeout,
                        retry=Retry(NoBackoff(), 1))
 

@@ -62,14 +62,14 @@ def missing_image_reason(image, cluster, docker_host):
 
 def subscribe(cluster):
     where = cluster["config_redis"]
-    sub = RespClient(where["host"], where["port"])
+    sub = RespClient(where["host"], where["port"], password=config_store.password(where))
     sub.command("SUBSCRIBE", config_store.channel(config_store.FENCE_COMPONENT))
     return sub
 
 
 def read_image(cluster, version):
     where = cluster["config_redis"]
-    client = RespClient(where["host"], where["port"])
+    client = RespClient(where["host"], where["port"], password=config_store.password(where))
     try:
         raw = client.command("GET", config_store.FENCE_COMPONENT)
     finally:

@@ -15,9 +15,11 @@ class RespError(Exception):
 
 
 class RespClient:
-    def __init__(self, host, port, timeout=5.0):
+    def __init__(self, host, port, timeout=5.0, password=None):
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.buf = bytearray()
+        if password:
+            self.command("AUTH", password)
 
     def close(self):
         self.sock.close()

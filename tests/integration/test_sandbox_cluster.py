@@ -2,6 +2,7 @@
 product will see it: over real SSH with host key checking on."""
 import json
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -10,9 +11,10 @@ from pathlib import Path
 
 import paramiko
 import pytest
+import redis
 
-from sandbox import knobs
-from sandbox.nodeside import fence_status
+from sandbox import config_redis, knobs
+from sandbox.nodeside import config_store, fence_status
 from sandbox.engines import BASE_IMAGE
 from support import ssh
 from sandbox.layout import node
@@ -196,3 +198,18 @@ def test_status_json_tells_scripts_how_to_reach_every_node(sandbox):
         assert entry["private_key"] == sandbox["client_key"]
         assert entry["ssh_user"] == "root" and entry["ssh_port"] == 2222
     assert all(n["fence"]["state"] == "RUNNING" for n in report["nodes"] if "dea" in n["roles"])
+
+
+def test_config_redis_requires_its_password(sandbox):
+    """A Redis the project starts: a client without the password is refused,
+    and the password is in a 0600 file, not on redis-server's command line."""
+    where = sandbox["config_redis"]
+    for password in (None, "guess"):
+        with pytest.raises(redis.AuthenticationError):
+            redis.Redis(host=where["host"], port=where["port"], password=password, socket_timeout=5).ping()
+    password_file = Path(where["password_file"])
+    assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
+    assert config_store.connect(sandbox).ping()
+    pid = config_redis.running(sandbox)
+    assert pid, "config_redis is not running"
+    assert password_file.read_text().strip() not in Path(f"/proc/{pid}/cmdline").read_text()

@@ -64,15 +64,20 @@ def redis_server(tmp_path_factory):
 
     d = tmp_path_factory.mktemp("config_redis")
     port = _free_port()
+    # With a password, as the sandbox's config_redis (sandbox/config_redis.py).
+    password = secrets.token_urlsafe(18)
+    (d / "password").write_text(password)
     proc = subprocess.Popen(
-        [REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(d),
+        [REDIS_SERVER, "-", "--bind", "127.0.0.1", "--port", str(port), "--dir", str(d),
          "--save", "", "--appendonly", "no", "--daemonize", "no",
          "--logfile", str(d / "redis.log")],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = redis.Redis(host="127.0.0.1", port=port, decode_responses=True)
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc.stdin.write(f'requirepass "{password}"\n'.encode())
+    proc.stdin.close()
+    client = redis.Redis(host="127.0.0.1", port=port, password=password, decode_responses=True)
     try:
         wait_until(lambda: _pings(client), 10, what="redis-server")
-        yield {"host": "127.0.0.1", "port": port}
+        yield {"host": "127.0.0.1", "port": port, "password_file": str(d / "password")}
     finally:
         client.close()
         _stop_pid(proc)

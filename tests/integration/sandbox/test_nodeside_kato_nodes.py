@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from sandbox.nodeside import faults
+from sandbox.nodeside import config_store, faults
 from sandbox.nodeside.resp import RespClient, RespError
 
 
@@ -67,8 +67,9 @@ def test_a_down_node_cannot_be_reached(nodeside_cluster, version, code):
 def test_resp_client_reads_and_subscribes(nodeside_cluster):
     sb = nodeside_cluster("3.0", start=False)
     host, port = sb.redis_info["host"], sb.redis_info["port"]
-    client = RespClient(host, port)
-    sub = RespClient(host, port)
+    password = config_store.password(sb.redis_info)
+    client = RespClient(host, port, password=password)
+    sub = RespClient(host, port, password=password)
     try:
         assert client.command("GET", "no-such-component") is None
         assert json.loads(client.command("GET", "cluster")) == {"endpoint": "api.stackato.local"}

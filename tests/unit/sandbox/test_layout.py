@@ -23,7 +23,8 @@ def test_core_then_deas_on_consecutive_loopback_addresses():
         ("dea3", "127.0.0.14", ["dea"]),
     ]
     assert cluster["registry"] == {"host": "127.0.0.11", "port": 5000}
-    assert cluster["config_redis"] == {"host": "127.0.0.11", "port": 7474}
+    assert cluster["config_redis"] == {"host": "127.0.0.11", "port": 7474,
+                                       "password_file": str(cluster["state_dir"]) + "/config_redis/password"}
 
 
 def test_socket_paths_stay_short_whatever_the_state_dir():
