@@ -14,7 +14,9 @@ from nodes.models.node import Drift
 START_SLACK = timedelta(seconds=2)
 
 
-def classify(node) -> str:
+def classify(node, expected: dict | None = None) -> str:
+    """expected: what the console rolled out under the desired name
+    (expected_image()); without it nothing is claimed about the content."""
     # Order matters: what blocks us from knowing anything comes first.
     if not node.is_trusted:
         return Drift.HOST_KEY_UNKNOWN
@@ -28,6 +30,8 @@ def classify(node) -> str:
         return Drift.IN_SYNC  # no fence here: nothing to drift
     if node.desired_image and node.desired_image not in node.image_refs:
         return Drift.IMAGE_MISSING
+    if expected and holds_other_image(node, expected):
+        return Drift.IMAGE_DIFFERS
     if node.fence_state != "RUNNING":
         return Drift.FENCE_DOWN
     if started_before_change(node):
@@ -41,3 +45,35 @@ def started_before_change(node) -> bool:
     if since is None or not node.fence_started_at or node.desired_image != cluster.desired_image:
         return False  # no dated change, or no start time: nothing says fence missed it
     return node.fence_started_at < since - START_SLACK
+
+
+def expected_image(node) -> dict | None:
+    """{"digest": ..., "id": ...} of the version the last successful rollout
+    activated under the node's desired image name, or None (the console never
+    rolled that name out). Asked once per refresh, not by classify itself."""
+    from images.models.rollout import Rollout, RolloutStatus
+
+    if not node.desired_image:
+        return None
+    rollout = (Rollout.objects.filter(cluster_id=node.cluster_id, target_image=node.desired_image,
+                                      distribute_only=False, status=RolloutStatus.SUCCEEDED, target__isnull=False)
+               .select_related("target").order_by("-created_at").first())
+    if rollout is None:
+        return None
+    version = rollout.target
+    # A pulled image is known by its registry digest; one streamed with docker
+    # load (no registry) by its image id, which docker load keeps.
+    return {"digest": version.manifest_digest or None, "id": version.image_id if version.local else None}
+
+
+def holds_other_image(node, expected: dict) -> bool:
+    """The desired name on the node is another image than the one rolled out
+    under it: a name re-pointed by docker load, tag or pull."""
+    entry = next((image for image in node.images if image.get("ref") == node.desired_image), None)
+    if entry is None:
+        return False
+    if expected.get("digest") and entry.get("digest"):
+        return entry["digest"] != expected["digest"]
+    if expected.get("id"):
+        return entry.get("id") != expected["id"]
+    return False

@@ -38,7 +38,7 @@ def refresh(node, pool: ssh.SessionPool) -> None:
         node.reachable = True
         node.last_seen = node.facts_refreshed_at
         node.last_error = str(error)
-    node.drift = drift.classify(node)
+    node.drift = drift.classify(node, drift.expected_image(node))
     node.save(update_fields=FACT_FIELDS)
 
 

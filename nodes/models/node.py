@@ -8,6 +8,7 @@ class Drift(models.TextChoices):
     IN_SYNC = "in_sync", "in sync"
     NOT_RESTARTED = "not_restarted", "config changed, fence not restarted"
     IMAGE_MISSING = "image_missing", "desired image missing on node"
+    IMAGE_DIFFERS = "image_differs", "desired name holds another image than was rolled out"
     FENCE_DOWN = "fence_down", "fence not RUNNING"
     UNREACHABLE = "unreachable", "unreachable"
     HOST_KEY_UNKNOWN = "host_key_unknown", "host key unknown"

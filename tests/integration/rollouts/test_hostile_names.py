@@ -74,3 +74,39 @@ def test_an_option_like_image_in_the_config_is_refused_clearly(admin_client, rol
     text = response.content.decode()
     assert response.status_code == 200 and "not an image reference" in text and "refusing to use it" in text
     assert not ImageVersion.objects.exists()
+
+
+def test_a_name_re_pointed_on_a_dea_is_not_in_sync(admin_client, rollout_sandbox, cluster, settings):
+    """After a registry-less rollout, the rolled-out name is re-pointed on one
+    DEA by hand (docker tag): the next refresh says so instead of "in sync"."""
+    from nodes import jobs
+    from nodes.models import Node
+    from nodes.models.node import Drift
+
+    core = layout.node(rollout_sandbox, "core")
+    settings.BUILD_DOCKER_HOST = core["docker_host"]
+    ref = "exampleco/local:2.0.0"
+    code, out, err = ssh.run(core, rollout_sandbox["client_key"],
+                             f"set -e; cid=$(docker create {BASE} sh); docker commit --change 'CMD [\"start.sh\"]' $cid "
+                             f"{ref} >/dev/null; docker rm $cid >/dev/null; docker image inspect --format '{{{{.Id}}}}' {ref}")
+    assert code == 0, err
+    cluster.registry = ""
+    cluster.save(update_fields=["registry"])
+    version = ImageVersion.objects.create(cluster=cluster, repository="exampleco/local", tag="2.0.0", from_reference=BASE,
+                                          status="built", local=True, engine_reference=ref, image_id=out.strip())
+    response = admin_client.post(reverse(CHANGELIST), {
+        "action": "roll_out", "_selected_action": [version.pk], "post": "yes", "reason": "release", "canaries": "1",
+        "max_in_flight": "100%", "failure_threshold": "0", "health_wait": "1", "auto_rollback": "on"})
+    assert response.status_code == 302
+    run_queued_jobs()
+    rollout = Rollout.objects.get()
+    assert rollout.status == "succeeded", rollout.decisions
+
+    dea1, *others = layout.deas(rollout_sandbox)
+    code, _, err = ssh.run(dea1, rollout_sandbox["client_key"], f"docker tag {BASE} {ref}")
+    assert code == 0, err
+    for node in Node.objects.filter(cluster=cluster):
+        jobs.refresh_node_facts(node.pk)
+    drift = dict(Node.objects.filter(cluster=cluster).values_list("address", "drift"))
+    assert drift[dea1["address"]] == Drift.IMAGE_DIFFERS
+    assert {drift[entry["address"]] for entry in others} == {Drift.IN_SYNC}
