@@ -148,13 +148,13 @@ def _activating(rollout) -> None:
         if gate == "wait":
             return
         if gate == "cancelled":
-            _skip_pending(_steps(rollout, *WORK_PHASES))
+            _skip_pending(_steps(rollout, Phase.CONFIG, *WORK_PHASES))
             finish(rollout, RolloutStatus.CANCELLED, "cancelled before the cluster config was changed")
             return
         if gate == "bad":
             bad = [step for step in _steps(rollout, phase) if step.status in BAD]
             if phase == Phase.SMOKE:
-                _skip_pending(_steps(rollout, *WORK_PHASES))
+                _skip_pending(_steps(rollout, Phase.CONFIG, *WORK_PHASES))
                 finish(rollout, RolloutStatus.FAILED, f"{what} failed on {_addresses(bad)} ({bad[0].output[-300:]}): "
                                                       "the cluster config was not changed and no fence was restarted")
             else:

@@ -1,7 +1,7 @@
 """RQ entry points for rollouts: they take ids only and re-read the rows."""
 from django.conf import settings
 
-from images.rollouts import engine, steps
+from images.rollouts import engine, fence_check, steps
 from stackato_dash import queueing
 
 
@@ -19,8 +19,10 @@ def advance_rollout(rollout_id) -> None:
 
 
 def enqueue_step(step) -> None:
-    # Long enough for the restart command, fence coming up and the health wait.
-    timeout = int(settings.SSH_COMMAND_TIMEOUT + steps.FENCE_START_TIMEOUT + step.rollout.health_wait + 120)
+    # Long enough for a reload that does not show (3.0.1+), then fence settling,
+    # the restart command, fence coming up and the health wait.
+    timeout = int(settings.SSH_COMMAND_TIMEOUT + fence_check.RELOAD_WAIT + 2 * fence_check.FENCE_START_TIMEOUT
+                  + step.rollout.health_wait + 120)
     queueing.enqueue(run_rollout_step, step.pk, job_id=step.job_id, job_timeout=timeout,
                      description=f"rollout {step.rollout_id}: {step.phase} on {step.node.address}")
 

@@ -7,6 +7,9 @@ starts and stops, kato reads `down` before talking to another node.
   fail_restarts  the next N fence starts fail (fence decrements it and exits 1)
   hang           fence does not finish stopping while this is true
   down           the node's sshd is stopped: kato -n <its address> fails
+  reload_in_place  a 3.0.1+ fence takes a config change inside its running
+                 process (same pid and start time), as a real fence may:
+                 nothing outside it can see that reload
 
 Writers change the file read-modify-write, and both the orchestrator and
 fence do that (fence decrements fail_restarts), so writes hold an flock on
@@ -20,7 +23,7 @@ from pathlib import Path
 from .jsonfile import read_json, write_json
 
 FILE_NAME = "faults.json"
-DEFAULTS = {"restart_delay": 0.0, "fail_restarts": 0, "hang": False, "down": False}
+DEFAULTS = {"restart_delay": 0.0, "fail_restarts": 0, "hang": False, "down": False, "reload_in_place": False}
 
 
 def path(node_dir):

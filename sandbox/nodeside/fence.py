@@ -5,7 +5,9 @@ What it reproduces of the real one (DESIGN.md section 2):
   docker/images[0] from 3.4) and refuses to run if the node's engine lacks
   it: it exits 1 before startsecs, so supervisord marks it FATAL;
 - from 3.0.1 it exits 0 on every `fence:_changes` message so supervisord
-  starts it again with the new image (all DEAs at once);
+  starts it again with the new image (all DEAs at once); with the
+  reload_in_place knob it re-reads the image inside the same process
+  instead (same pid and start time: a reload nobody outside can see);
 - it writes pid, image and start time to `<node dir>/fence.json`, for the
   sandbox's status and the tests (kato prints none of them).
 Fault knobs (faults.py): fail_restarts fails the next starts, restart_delay
@@ -79,7 +81,18 @@ def read_image(cluster, version):
     return config_store.fence_image_from(json.loads(raw), version)
 
 
-def wait_for_stop(cluster, sub):
+def reload_in_place(cluster, version, node_dir, started):
+    """The reload_in_place knob: take the new image without a new process."""
+    try:
+        image = read_image(cluster, version)
+    except (config_store.ConfigError, ValueError, OSError, RespError) as exc:
+        log(f"config changed but cannot be read ({exc}); keeping the image I run")
+        return
+    write_json(Path(node_dir) / fence_status.STATE_FILE, {"pid": os.getpid(), "image": image, "started_at": started})
+    log(f"reloaded in place: now image {image} (reload_in_place knob)")
+
+
+def wait_for_stop(cluster, sub, node_dir=None, on_reload=None):
     """Run until SIGTERM (returns "sigterm") or, when subscribed, a config change ("changed")."""
     while not _stop_requested:
         if sub is None:
@@ -87,6 +100,9 @@ def wait_for_stop(cluster, sub):
             continue
         try:
             if sub.wait_message(POLL) is not None:
+                if on_reload and faults.read(node_dir)["reload_in_place"]:
+                    on_reload()
+                    continue
                 return "changed"
         except (OSError, RespError) as exc:
             # config_redis restarting: keep running the image we have, resubscribe
@@ -149,11 +165,12 @@ def main():
         log(f"cannot start: {reason}")
         return 1
 
+    started = utc_now()
     write_json(Path(node_dir) / fence_status.STATE_FILE,
-               {"pid": os.getpid(), "image": image, "started_at": utc_now()})
+               {"pid": os.getpid(), "image": image, "started_at": started})
     log(f"running with image {image} (kato {version}, ready in {time.monotonic() - _BORN:.2f}s)")
 
-    why = wait_for_stop(cluster, sub)
+    why = wait_for_stop(cluster, sub, node_dir, lambda: reload_in_place(cluster, version, node_dir, started))
     if why == "changed":
         # An exit inside startsecs counts as a failed start (FATAL) for
         # supervisord: a change that arrives that early waits it out.

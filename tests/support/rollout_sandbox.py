@@ -34,14 +34,17 @@ def rollout_sandbox(rollout_sandbox_session):
     restore(rollout_sandbox_session)
 
 
-def push_version(sandbox, cluster, tag: str, cmd: str = '["start.sh"]') -> ImageVersion:
+def push_version(sandbox, cluster, tag: str, cmd: str | None = '["start.sh"]') -> ImageVersion:
     """An image in the sandbox registry (the base image with a file added,
     built on the Core node's engine), recorded as a pushed version. cmd is
-    its CMD as a Dockerfile would write it ('[]' for none)."""
+    its CMD as a Dockerfile would write it; None for an image without any
+    (exported and imported: no config at all)."""
     registry = f"{sandbox['registry']['host']}:{sandbox['registry']['port']}"
     ref = f"{registry}/exampleco/newimg:{tag}"
     core = layout.node(sandbox, "core")
-    script = (f"set -e; cid=$(docker create {BASE} sh); docker commit --change {shlex.quote('CMD ' + cmd)} $cid {ref} >/dev/null; "
+    make = (f"docker commit --change {shlex.quote('CMD ' + cmd)} $cid {ref}" if cmd is not None
+            else f"docker export $cid | docker import - {ref}")
+    script = (f"set -e; cid=$(docker create {BASE} sh); {make} >/dev/null; "
               f"docker rm $cid >/dev/null; docker push {ref} >/dev/null; "
               f"docker image inspect --format '{{{{index .RepoDigests 0}}}}' {ref}")
     code, out, err = ssh.run(core, sandbox["client_key"], script)

@@ -78,3 +78,35 @@ def test_a_broken_image_fails_the_smoke_test_and_no_dea_reloads(admin_client, re
     assert config_image(reload_sandbox) == configured
     assert {entry["name"]: fence_status.read(reload_sandbox, entry)["pid"] for entry in layout.deas(reload_sandbox)} == pids
     assert not FenceRestart.objects.filter(correlation_id=rollout.pk).exists()
+
+
+def test_a_reload_inside_the_running_fence_is_made_visible_by_a_restart(admin_client, reload_sandbox, settings,
+                                                                         worker_alive):
+    """A real 3.0.1 fence may take the change without a new process: no pid or
+    start time moves, so nothing proves it. The step then restarts fence."""
+    from nodes.models import FenceRestart
+    from sandbox.nodeside import faults, fence_status
+    settings.SSH_PRIVATE_KEY_PATH = Path(reload_sandbox["client_key"])
+    cluster = register(Path(reload_sandbox["state_dir"]), "reloading")
+    for node in cluster.nodes.all():
+        jobs.refresh_node_facts(node.pk)
+    version = push_version(reload_sandbox, cluster, "3.1.0")
+    dea1, dea2 = layout.deas(reload_sandbox)
+    before = fence_status.read(reload_sandbox, dea1)
+    faults.write(dea1["dir"], reload_in_place=True)
+    try:
+        admin_client.post(reverse("admin:images_imageversion_changelist"),
+                          {"action": "roll_out", "_selected_action": [version.pk], "post": "yes", **STRATEGY})
+        rollout = Rollout.objects.get()
+        run_queued_jobs()
+    finally:
+        faults.reset(dea1["dir"])
+    rollout.refresh_from_db()
+    assert rollout.status == RolloutStatus.SUCCEEDED, rollout.decisions
+    hidden = rollout.steps.get(phase="observe", node__address=dea1["address"])
+    assert "no new fence process within 20 s of the config change" in hidden.output and "restarted it" in hidden.output
+    assert "reloaded on the config change" in rollout.steps.get(phase="observe", node__address=dea2["address"]).output
+    after = fence_status.read(reload_sandbox, dea1)
+    assert after["pid"] != before["pid"] and after["image"] == version.registry_reference
+    restart_row = FenceRestart.objects.get(correlation_id=rollout.pk, node_address=dea1["address"])
+    assert "fence: stopped" in restart_row.output_excerpt and restart_row.outcome == "succeeded"

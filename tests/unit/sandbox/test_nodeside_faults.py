@@ -8,14 +8,14 @@ from sandbox.nodeside import faults
 
 def test_a_node_without_faults_json_has_no_knob_set(tmp_path):
     assert faults.read(tmp_path) == {"restart_delay": 0.0, "fail_restarts": 0,
-                                     "hang": False, "down": False}
+                                     "hang": False, "down": False, "reload_in_place": False}
 
 
 def test_write_changes_only_the_given_knobs(tmp_path):
     faults.write(tmp_path, hang=True)
     faults.write(tmp_path, restart_delay=2)
     assert faults.read(tmp_path) == {"restart_delay": 2.0, "fail_restarts": 0,
-                                     "hang": True, "down": False}
+                                     "hang": True, "down": False, "reload_in_place": False}
     assert json.loads((tmp_path / "faults.json").read_text())["hang"] is True
     # only faults.json and its lock: the temp file was renamed, not left behind
     assert sorted(p.name for p in tmp_path.iterdir()) == [".faults.lock", "faults.json"]
