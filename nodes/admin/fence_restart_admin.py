@@ -4,8 +4,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 
-from nodes.admin import audit_export
-from nodes.admin.audit_filters import NodeAddressFilter, RolloutFilter
+from nodes import audit_search
+from nodes.admin import audit_export, audit_paging
+from nodes.admin.audit_filters import NodeAddressFilter, RolloutFilter, UsernameFilter
 from nodes.models import FenceRestart
 
 
@@ -16,12 +17,18 @@ class FenceRestartAdmin(admin.ModelAdmin):
     # The copied cluster name: a renamed cluster does not rewrite the history shown.
     list_display = ["started_at", "node_address", "cluster_name", "requested_by_username", "outcome", "image_before",
                     "image_after", "reason"]
-    list_filter = ["cluster", NodeAddressFilter, ("requested_by_username", admin.AllValuesFieldListFilter), "outcome",
-                   RolloutFilter]
-    search_fields = ["image_before", "image_after", "reason"]
+    list_filter = ["cluster", NodeAddressFilter, UsernameFilter, "outcome", RolloutFilter]
+    search_fields = audit_search.SEARCHED  # each has a trigram index (nodes/audit_search.py)
     date_hierarchy = "started_at"
     show_full_result_count = False  # a second COUNT(*) over the whole table on every page
     actions = None
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        return audit_search.narrow(queryset, search_term) if search_term else queryset, may_have_duplicates
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        return audit_paging.paginator_for(request, queryset, per_page)
 
     def get_urls(self):
         export = [
