@@ -78,6 +78,10 @@ PrintMotd no
 AcceptEnv none
 Subsystem sftp internal-sftp
 SetEnv {setenv}
+# The console reaches the node's own supervisord (XML-RPC on port 9001)
+# through this connection; nothing else may be forwarded.
+AllowTcpForwarding local
+PermitOpen {node['address']}:9001
 """)
 
 

@@ -61,5 +61,8 @@ def test_an_unknown_process_and_a_closed_port_are_clear_errors(session_on):
     # The core runs no supervisord on 9001 in the sandbox: nothing listens there.
     with pytest.raises(PortClosed, match=r":9001 for us"):
         Supervisor(session_on("core")).process_info("fence")
+    # Any other port is refused by the node's sshd (PermitOpen <node>:9001 in the sandbox).
+    with pytest.raises(PortClosed, match=r":2222 for us"):
+        Supervisor(session, port=2222).process_info("fence")
     # The session survives both: kato still answers on it.
     assert Kato(session).process("fence").state == "RUNNING"
