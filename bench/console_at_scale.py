@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import subprocess  # noqa: S404  runs this same script as a child, no shell
 import sys
 import tempfile
@@ -120,7 +121,9 @@ def compare(results: dict, small: int, large: int) -> list[dict]:
             ratio = big["median_ms"] / page["median_ms"] if page["median_ms"] else None
             rows.append({"database": vendor, "page": name, "small_ms": page["median_ms"], "large_ms": big["median_ms"],
                          "ratio": round(ratio, 2) if ratio else None, "small_queries": page["queries"],
-                         "large_queries": big["queries"],
+                         "large_queries": big["queries"], "small_sql_ms": page["sql_median_ms"],
+                         "large_sql_ms": big["sql_median_ms"], "small_rows_shown": page["rows_shown"],
+                         "large_rows_shown": big["rows_shown"],
                          "meets_goal": bool(ratio and ratio <= RATIO_GOAL and page["queries"] == big["queries"])})
     return rows
 
@@ -136,6 +139,7 @@ def main():
     parser.add_argument("--postgres-database", default=DEFAULT_BENCH_DATABASE,
                         help="the throwaway database's name (letters, digits, _): dropped first and after")
     parser.add_argument("--out-dir", type=Path, default=REPO / "bench" / "results")
+    parser.add_argument("--keep", action="store_true", help="keep the SQLite database (printed) to look into")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -144,6 +148,7 @@ def main():
     sys.path.insert(0, str(REPO))
     from bench.console_scale import report
     work = Path(tempfile.mkdtemp(prefix="console-bench-"))
+    print(f"work directory (SQLite database, per-database results): {work}")
     results = {}
     began = time.time()
     for vendor in args.databases.split(","):
@@ -172,6 +177,8 @@ def main():
     (args.out_dir / "console_at_scale.json").write_text(json.dumps(summary, indent=1, default=str) + "\n")
     (args.out_dir / "console_at_scale.md").write_text(report.markdown(summary))
     print(report.markdown(summary))
+    if not args.keep:
+        shutil.rmtree(work)
 
 
 if __name__ == "__main__":

@@ -63,6 +63,12 @@ class Rollout(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # The newest rollouts: the audit's rollout filter (all clusters) and
+        # the home page (per cluster), among thousands after a few years.
+        indexes = [
+            models.Index(fields=["-created_at"], name="rollout_created"),
+            models.Index(fields=["cluster", "-created_at"], name="rollout_cluster_created"),
+        ]
         constraints = [
             # Two rollouts racing on one cluster would fight over its config.
             models.UniqueConstraint(fields=["cluster"], condition=Q(status__in=UNFINISHED),

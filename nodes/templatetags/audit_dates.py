@@ -11,6 +11,8 @@ import datetime
 
 from django import template
 from django.contrib.admin.templatetags.admin_list import date_hierarchy
+from django.db.models import Max, Min
+from django.db.models.functions import Coalesce
 from django.utils import formats, timezone
 from django.utils.text import capfirst
 
@@ -18,11 +20,23 @@ register = template.Library()
 
 
 def _span(cl):
-    times = cl.queryset.values_list(cl.date_hierarchy, flat=True)
-    first = times.order_by(cl.date_hierarchy).first()
+    field = cl.date_hierarchy
+    times = cl.queryset.values_list(field, flat=True)
+    if cl.query and not getattr(cl.paginator, "capped", True):
+        # A search with few matches (counted, found through the trigram
+        # index): aggregate them. ORDER BY ... LIMIT 1 would walk the time
+        # index from one end testing each row's text until a match: the whole
+        # history when the matches are at the other end (2 s at a million rows
+        # on PostgreSQL). COALESCE(x, x) is x, but no index serves it, so
+        # neither database turns MIN/MAX back into that walk.
+        span = times.order_by().aggregate(first=Min(Coalesce(field, field)), last=Max(Coalesce(field, field)))
+        first, last = span["first"], span["last"]
+    else:
+        first = times.order_by(field).first()
+        last = times.order_by(f"-{field}").first() if first is not None else None
     if first is None:
         return None, None
-    return timezone.localtime(first), timezone.localtime(times.order_by(f"-{cl.date_hierarchy}").first())
+    return timezone.localtime(first), timezone.localtime(last)
 
 
 def _months(first, last):

@@ -92,3 +92,11 @@ def test_the_admin_search_query_can_use_the_trigram_indexes(admin_user, history)
     assert "Seq Scan" not in plan and "Bitmap Index Scan" in plan
     for column in audit_search.SEARCHED:
         assert audit_search.postgresql_index(column) in plan
+
+
+def test_a_search_narrows_the_date_drill_down_to_its_matches(admin_client, history):
+    # Few matches: their span is aggregated (not walked from either end of the
+    # time index, which reads the whole history when the matches are old).
+    first = FenceRestart.objects.filter(reason__contains="CHG-0042").earliest().started_at
+    page = admin_client.get(reverse("admin:nodes_fencerestart_changelist") + "?q=CHG-0042").content.decode()
+    assert "2 results" in page and f"started_at__day={timezone.localtime(first).day}" in page
