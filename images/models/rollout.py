@@ -56,6 +56,9 @@ class Rollout(models.Model):
     status = models.CharField(max_length=16, choices=RolloutStatus.choices, default=RolloutStatus.PLANNED, db_index=True)
     status_reason = models.TextField(blank=True)
     cancel_requested = models.BooleanField(default=False)
+    # The operator's choice when cancelling after the config changed: stop
+    # here (nodes stay where they are, the page says where) or roll back.
+    cancel_rolls_back = models.BooleanField(default=False)
     decisions = models.TextField(blank=True, help_text="What the rollout decided, one line each, as it went.")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -162,18 +162,16 @@ def _activating(rollout) -> None:
             return
     work = _steps(rollout, *WORK_PHASES)
     failed = [step for step in work if step.status in BAD]
-    canary_failed = not reloads_on_change(rollout) and any(step.batch == 0 for step in failed)
-    stop = canary_failed or len(failed) > rollout.failure_threshold or rollout.cancel_requested
-    if stop:
+    # Batch 0 holds the canaries only when there are some (3.0, canaries > 0).
+    canary_failed = rollout.canaries > 0 and not reloads_on_change(rollout) and any(step.batch == 0 for step in failed)
+    if canary_failed or len(failed) > rollout.failure_threshold:
         _skip_pending(work)
         if any(step.status in IN_FLIGHT for step in work):
             return
-        if rollout.cancel_requested and not failed:
-            switched = [step for step in work if step.status == StepStatus.SUCCEEDED]
-            finish(rollout, RolloutStatus.CANCELLED, f"cancelled; already on the new image: {_addresses(switched) or 'no node'}")
-        else:
-            why = "the canary failed" if canary_failed else f"{len(failed)} node(s) failed, more than the threshold of {rollout.failure_threshold}"
-            _fail(rollout, f"{why} ({_addresses(failed)})")
+        why = "the canary failed" if canary_failed else f"{len(failed)} node(s) failed, more than the threshold of {rollout.failure_threshold}"
+        _fail(rollout, f"{why} ({_addresses(failed)})")
+        return
+    if rollout.cancel_requested and _cancelled_after_config(rollout, work):
         return
     limit = _limit(rollout, len(work))
     if reloads_on_change(rollout):
@@ -184,14 +182,67 @@ def _activating(rollout) -> None:
         if current is not None:
             _launch([step for step in work if step.batch == current], limit)
     if all(step.status in DONE for step in work):
+        if rollout.cancel_requested:
+            finish(rollout, RolloutStatus.CANCELLED, _where_it_stopped(rollout, work))
+            return
         note = f"; {len(failed)} failed within the threshold ({_addresses(failed)})" if failed else ""
         finish(rollout, RolloutStatus.SUCCEEDED, f"{len(work) - len(failed)} node(s) run {rollout.target_image}{note}")
 
 
+RELOADS_NOTE = "every DEA reloads on it (3.0.1+)"
+
+
+def _cancelled_after_config(rollout, work) -> bool:
+    """Cancel once the config names the target: True when the rollout stops
+    (or waits for the steps in flight), False when its steps go on.
+    "Stop and roll back" sets the config back and restarts what switched.
+    "Stop here" on 3.0 starts no further restart and says where each node
+    is; on 3.0.1+ every DEA reloads on the config anyway, so each reload is
+    still verified and audited (skipping them would hide restarts)."""
+    if not rollout.cancel_rolls_back and reloads_on_change(rollout):
+        line = f"cancel requested: the cluster config names {rollout.target_image} and {RELOADS_NOTE}: " \
+               "each node is still verified and audited"
+        if line not in rollout.decisions:
+            decide(rollout, line)
+        return False
+    _skip_pending(work)
+    if any(step.status in IN_FLIGHT for step in work):
+        return True
+    if not rollout.cancel_rolls_back:
+        finish(rollout, RolloutStatus.CANCELLED, _where_it_stopped(rollout, work))
+    elif not rollout.previous_image:
+        finish(rollout, RolloutStatus.CANCELLED, "the image it replaced is unknown, so it cannot roll back; "
+                                                 + _where_it_stopped(rollout, work))
+    else:
+        _roll_back(rollout, "cancelled: stop and roll back")
+    return True
+
+
+def _where_it_stopped(rollout, work) -> str:
+    """A cancelled rollout's honest picture: the config, and each node."""
+    done = _addresses([step for step in work if step.status == StepStatus.SUCCEEDED]) or "no node"
+    bad = _addresses([step for step in work if step.status in BAD])
+    rest = _addresses([step for step in work if step.status not in (StepStatus.SUCCEEDED, *BAD)])
+    picture = f"cancelled after the config was changed: the cluster config names {rollout.target_image}; "
+    if reloads_on_change(rollout):
+        picture += f"{RELOADS_NOTE}: verified on {done}"
+        rest = rest and f"; not verified: {rest}"
+    else:
+        picture += f"fence restarted onto it on {done}"
+        rest = rest and f"; still running {rollout.previous_image or 'the image before'} until their fence restarts: {rest}"
+    return picture + (f"; did not verify on {bad}" if bad else "") + rest
+
+
 def _fail(rollout, reason: str) -> None:
-    if not (rollout.auto_rollback and rollout.previous_image):
+    # A cancel with "stop and roll back" asked for the rollback too.
+    if not ((rollout.auto_rollback or rollout.cancel_rolls_back) and rollout.previous_image):
         finish(rollout, RolloutStatus.FAILED, f"{reason}; not rolled back")
         return
+    _roll_back(rollout, reason)
+
+
+def _roll_back(rollout, reason: str) -> None:
+    """The config back first (never cancelled), then the nodes that need it."""
     rollout.status = RolloutStatus.ROLLING_BACK
     decide(rollout, f"{reason}; rolling back to {rollout.previous_image}")
     RolloutStep.objects.create(rollout=rollout, node=rollout.cluster.core_node, phase=Phase.REVERT_CONFIG,

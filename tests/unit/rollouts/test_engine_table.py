@@ -1,0 +1,243 @@
+"""The engine's decisions, one row per branch: the step rows are put in a
+state directly in the database, advance() runs, and the row says what the
+rollout became and which steps it queued. No sandbox, no worker: only the
+enqueue is stubbed (it records what would have been queued).
+
+Steps are written one letter per node (nodes 0, 1, 2 in address order):
+p pending, q queued, r running, s succeeded, f failed, e errored, k skipped,
+. no step for that node."""
+from dataclasses import dataclass, field
+
+import pytest
+
+from images.models.rollout import Phase, Rollout, RolloutStatus, RolloutStep
+from images.rollouts import engine
+from nodes.models import Cluster, Node
+
+pytestmark = pytest.mark.django_db
+
+TARGET, PREVIOUS = "reg:5000/app:2", "reg:5000/app:1"
+LETTERS = {"p": "pending", "q": "queued", "r": "running", "s": "succeeded", "f": "failed", "e": "errored",
+           "k": "skipped"}
+DEAS = ["10.0.0.21", "10.0.0.22", "10.0.0.23"]
+CORE = "10.0.0.11"
+
+
+@dataclass
+class Row:
+    name: str
+    steps: dict  # phase -> letters (per DEA; one letter for config / revert_config on the Core)
+    expect_status: str
+    expect_queued: set = field(default_factory=set)  # {(phase, address)}
+    reason: str = ""  # a part of the status reason (or of the last decision while it goes on)
+    behaviour: str = "3.0"
+    batches: str = "011"  # per DEA: 0 the canaries
+    canaries: int = 1
+    max_in_flight: str = "2"
+    failure_threshold: int = 0
+    auto_rollback: bool = True
+    cancel: str = ""  # "", "stop" (stop here) or "rollback" (stop and roll back)
+    expect_steps: dict = field(default_factory=dict)  # phase -> letters after advance()
+    previous_image: str = PREVIOUS
+
+
+def build(row: Row) -> Rollout:
+    cluster = Cluster.objects.create(name="prod", core_address=CORE, kato_behaviour=row.behaviour)
+    core = Node.objects.create(cluster=cluster, address=CORE, roles=["primary"])
+    deas = [Node.objects.create(cluster=cluster, address=a, roles=["dea"]) for a in DEAS]
+    phases = set(row.steps)
+    status = (RolloutStatus.ROLLING_BACK if phases & {Phase.REVERT, Phase.REVERT_CONFIG}
+              else RolloutStatus.ACTIVATING if phases - {Phase.PULL} else RolloutStatus.DISTRIBUTING)
+    rollout = Rollout.objects.create(
+        cluster=cluster, target_image=TARGET, target_pull=TARGET, previous_image=row.previous_image,
+        requested_by_username="ops", reason="fix", canaries=row.canaries, max_in_flight=row.max_in_flight,
+        failure_threshold=row.failure_threshold, auto_rollback=row.auto_rollback, status=status,
+        cancel_requested=bool(row.cancel), cancel_rolls_back=row.cancel == "rollback")
+    for phase, letters in row.steps.items():
+        nodes = [core] if phase in (Phase.CONFIG, Phase.REVERT_CONFIG) else deas
+        image = PREVIOUS if phase in (Phase.REVERT, Phase.REVERT_CONFIG) else TARGET
+        for index, (node, letter) in enumerate(zip(nodes, letters)):
+            if letter == ".":
+                continue
+            RolloutStep.objects.create(rollout=rollout, node=node, phase=phase, batch=int(row.batches[index]),
+                                       image=image, status=LETTERS[letter], attempt=0 if letter in "pk" else 1)
+    return rollout
+
+
+def letters(rollout, phase) -> str:
+    nodes = [CORE] if phase in (Phase.CONFIG, Phase.REVERT_CONFIG) else DEAS
+    status = {s.node.address: s.status for s in rollout.steps.filter(phase=phase).select_related("node")}
+    back = {v: k for k, v in LETTERS.items()}
+    return "".join(back[status[a]] if a in status else "." for a in nodes).rstrip(".")
+
+
+RESTART_PHASES = {Phase.PULL: "sss", Phase.SMOKE: "s", Phase.CONFIG: "s"}
+RELOAD_PHASES = {Phase.PULL: "sss", Phase.SMOKE: "s", Phase.CONFIG: "s"}
+
+ROWS = [
+    # Distribution
+    Row("pulls start, at most max in flight", {Phase.PULL: "ppp"}, RolloutStatus.DISTRIBUTING,
+        {(Phase.PULL, DEAS[0]), (Phase.PULL, DEAS[1])}),
+    Row("a failed pull stops it, config untouched", {Phase.PULL: "sfs"}, RolloutStatus.FAILED,
+        reason="the pull failed on 10.0.0.22"),
+    Row("cancel in the pull waits for the running pull", {Phase.PULL: "srp"}, RolloutStatus.DISTRIBUTING,
+        cancel="stop", expect_steps={Phase.PULL: "srk"}),
+    Row("cancel in the pull", {Phase.PULL: "ssp"}, RolloutStatus.CANCELLED, cancel="rollback",
+        reason="cancelled during distribution: the cluster config was not changed", expect_steps={Phase.PULL: "ssk"}),
+    # Smoke test and config set (3.0)
+    Row("smoke tests run before the config", {**RESTART_PHASES, Phase.SMOKE: "p", Phase.CONFIG: "p"},
+        RolloutStatus.ACTIVATING, {(Phase.SMOKE, DEAS[0])}),
+    Row("a smoke failure stops before the config", {**RESTART_PHASES, Phase.SMOKE: "f", Phase.CONFIG: "p",
+                                                    Phase.RESTART: "ppp"},
+        RolloutStatus.FAILED, reason="the cluster config was not changed", expect_steps={Phase.CONFIG: "k"}),
+    Row("cancel in the smoke test", {**RESTART_PHASES, Phase.SMOKE: "p", Phase.CONFIG: "p", Phase.RESTART: "ppp"},
+        RolloutStatus.CANCELLED, cancel="stop", reason="cancelled before the cluster config was changed",
+        expect_steps={Phase.SMOKE: "k", Phase.CONFIG: "k", Phase.RESTART: "kkk"}),
+    Row("cancel with the config pending: nothing changed", {**RESTART_PHASES, Phase.CONFIG: "p", Phase.RESTART: "ppp"},
+        RolloutStatus.CANCELLED, cancel="stop", reason="cancelled before the cluster config was changed"),
+    Row("cancel with the config running waits for it", {**RESTART_PHASES, Phase.CONFIG: "r", Phase.RESTART: "ppp"},
+        RolloutStatus.ACTIVATING, cancel="stop", expect_steps={Phase.CONFIG: "r", Phase.RESTART: "ppp"}),
+    # Found 2: the config was set while cancel was requested; "stop here" says where every node is.
+    Row("stop here after the config changed (3.0)", {**RESTART_PHASES, Phase.RESTART: "ppp"},
+        RolloutStatus.CANCELLED, cancel="stop",
+        reason=f"the cluster config names {TARGET}; fence restarted onto it on no node; "
+               f"still running {PREVIOUS} until their fence restarts: 10.0.0.21, 10.0.0.22, 10.0.0.23",
+        expect_steps={Phase.RESTART: "kkk"}),
+    Row("stop and roll back after the config changed (3.0)", {**RESTART_PHASES, Phase.RESTART: "ppp"},
+        RolloutStatus.ROLLING_BACK, {(Phase.REVERT_CONFIG, CORE)}, cancel="rollback",
+        expect_steps={Phase.RESTART: "kkk", Phase.REVERT_CONFIG: "q", Phase.REVERT: ""}),
+    Row("a config set that failed is rolled back", {**RESTART_PHASES, Phase.CONFIG: "f", Phase.RESTART: "ppp"},
+        RolloutStatus.ROLLING_BACK, {(Phase.REVERT_CONFIG, CORE)}, expect_steps={Phase.REVERT_CONFIG: "q"}),
+    # Restarts (3.0): canaries, batches, threshold
+    Row("the canary first", {**RESTART_PHASES, Phase.RESTART: "ppp"}, RolloutStatus.ACTIVATING,
+        {(Phase.RESTART, DEAS[0])}),
+    Row("the next batch after the canary", {**RESTART_PHASES, Phase.RESTART: "spp"}, RolloutStatus.ACTIVATING,
+        {(Phase.RESTART, DEAS[1]), (Phase.RESTART, DEAS[2])}),
+    Row("every node switched", {**RESTART_PHASES, Phase.RESTART: "sss"}, RolloutStatus.SUCCEEDED,
+        reason=f"3 node(s) run {TARGET}"),
+    Row("a failed canary rolls back the node it restarted", {**RESTART_PHASES, Phase.RESTART: "fpp"},
+        RolloutStatus.ROLLING_BACK, {(Phase.REVERT_CONFIG, CORE)},
+        expect_steps={Phase.RESTART: "fkk", Phase.REVERT: "p"}),
+    Row("a failed canary waits for the other canary", {**RESTART_PHASES, Phase.RESTART: "frp"}, RolloutStatus.ACTIVATING,
+        batches="001", canaries=2, expect_steps={Phase.RESTART: "frk"}),
+    Row("a failed canary without auto rollback", {**RESTART_PHASES, Phase.RESTART: "fpp"}, RolloutStatus.FAILED,
+        auto_rollback=False, reason="the canary failed (10.0.0.21); not rolled back"),
+    Row("no canaries: a failure in the first batch is a failure, within the threshold",
+        {**RESTART_PHASES, Phase.RESTART: "fsp"}, RolloutStatus.ACTIVATING, {(Phase.RESTART, DEAS[2])},
+        batches="001", canaries=0, failure_threshold=1),
+    Row("within the threshold it goes on and ends succeeded", {**RESTART_PHASES, Phase.RESTART: "ssf"},
+        RolloutStatus.SUCCEEDED, failure_threshold=1, reason="1 failed within the threshold (10.0.0.23)"),
+    Row("past the threshold it rolls back", {**RESTART_PHASES, Phase.RESTART: "sfp"}, RolloutStatus.ROLLING_BACK,
+        {(Phase.REVERT_CONFIG, CORE)}, expect_steps={Phase.RESTART: "sfk", Phase.REVERT: "pp"}),
+    # Cancel during the restarts
+    Row("stop here during restarts waits for the running one", {**RESTART_PHASES, Phase.RESTART: "srp"},
+        RolloutStatus.ACTIVATING, cancel="stop", batches="011", expect_steps={Phase.RESTART: "srk"}),
+    Row("stop here during restarts says where each node is", {**RESTART_PHASES, Phase.RESTART: "ssk"},
+        RolloutStatus.CANCELLED, cancel="stop",
+        reason=f"the cluster config names {TARGET}; fence restarted onto it on 10.0.0.21, 10.0.0.22; "
+               f"still running {PREVIOUS} until their fence restarts: 10.0.0.23"),
+    Row("stop here with a failure within the threshold is a cancel", {**RESTART_PHASES, Phase.RESTART: "sfk"},
+        RolloutStatus.CANCELLED, cancel="stop", failure_threshold=1,
+        reason=f"fence restarted onto it on 10.0.0.21; did not verify on 10.0.0.22; still running {PREVIOUS}"),
+    Row("stop and roll back during restarts", {**RESTART_PHASES, Phase.RESTART: "spp"}, RolloutStatus.ROLLING_BACK,
+        {(Phase.REVERT_CONFIG, CORE)}, cancel="rollback", expect_steps={Phase.RESTART: "skk", Phase.REVERT: "p"}),
+    Row("stop and roll back with no previous image stops", {**RESTART_PHASES, Phase.RESTART: "spp"},
+        RolloutStatus.CANCELLED, cancel="rollback", previous_image="",
+        reason="the image it replaced is unknown, so it cannot roll back"),
+    # Found 1: cancel after a failed canary, the other canary still restarting.
+    Row("cancel after a failed canary waits for the other canary", {**RESTART_PHASES, Phase.RESTART: "frp"},
+        RolloutStatus.ACTIVATING, cancel="stop", batches="001", canaries=2, expect_steps={Phase.RESTART: "frk"}),
+    Row("cancel after a failed canary rolls back", {**RESTART_PHASES, Phase.RESTART: "fsk"},
+        RolloutStatus.ROLLING_BACK, {(Phase.REVERT_CONFIG, CORE)}, cancel="stop", batches="001", canaries=2,
+        expect_steps={Phase.REVERT_CONFIG: "q", Phase.REVERT: "pp"}),
+    # Rolling back: the config first, then the nodes; cancel cannot stop it
+    Row("the revert restarts follow the config", {**RESTART_PHASES, Phase.RESTART: "fsk", Phase.REVERT_CONFIG: "s",
+                                                  Phase.REVERT: "pp"},
+        RolloutStatus.ROLLING_BACK, {(Phase.REVERT, DEAS[0]), (Phase.REVERT, DEAS[1])}, batches="001", canaries=2),
+    Row("cancel during the rollback skips no config revert", {**RESTART_PHASES, Phase.RESTART: "fsk",
+                                                              Phase.REVERT_CONFIG: "p", Phase.REVERT: "pp"},
+        RolloutStatus.ROLLING_BACK, {(Phase.REVERT_CONFIG, CORE)}, cancel="stop", batches="001", canaries=2,
+        expect_steps={Phase.REVERT_CONFIG: "q", Phase.REVERT: "pp"}),
+    Row("cancel during the revert restarts", {**RESTART_PHASES, Phase.RESTART: "fsk", Phase.REVERT_CONFIG: "s",
+                                              Phase.REVERT: "sp"},
+        RolloutStatus.ROLLING_BACK, {(Phase.REVERT, DEAS[1])}, cancel="rollback", batches="001", canaries=2),
+    Row("rolled back", {**RESTART_PHASES, Phase.RESTART: "fsk", Phase.REVERT_CONFIG: "s", Phase.REVERT: "ss"},
+        RolloutStatus.ROLLED_BACK, batches="001", canaries=2, reason=f"config and 2 node(s) back on {PREVIOUS}"),
+    Row("a revert restart that fails is named", {**RESTART_PHASES, Phase.RESTART: "fsk", Phase.REVERT_CONFIG: "s",
+                                                 Phase.REVERT: "sf"},
+        RolloutStatus.ROLLED_BACK, batches="001", canaries=2, reason="fence did not come back on 10.0.0.22"),
+    Row("a config revert that fails ends errored", {**RESTART_PHASES, Phase.RESTART: "fsk", Phase.REVERT_CONFIG: "e",
+                                                    Phase.REVERT: "pp"},
+        RolloutStatus.ERRORED, batches="001", canaries=2, reason="could not set the cluster config back",
+        expect_steps={Phase.REVERT: "kk"}),
+    # 3.0.1+: one smoke test, every node reloads at once, no canary through the config
+    Row("3.0.1: every node is observed at once", {**RELOAD_PHASES, Phase.OBSERVE: "ppp"}, RolloutStatus.ACTIVATING,
+        {(Phase.OBSERVE, a) for a in DEAS}, behaviour="3.0.1", max_in_flight="3"),
+    Row("3.0.1: a failure in batch 0 is no canary failure", {**RELOAD_PHASES, Phase.OBSERVE: "fss"},
+        RolloutStatus.SUCCEEDED, behaviour="3.0.1", failure_threshold=1, reason="1 failed within the threshold"),
+    Row("3.0.1: past the threshold every node reverts", {**RELOAD_PHASES, Phase.OBSERVE: "fss"},
+        RolloutStatus.ROLLING_BACK, {(Phase.REVERT_CONFIG, CORE)}, behaviour="3.0.1",
+        expect_steps={Phase.REVERT: "ppp"}),
+    Row("3.0.1: stop here after the config changed still observes every reload", {**RELOAD_PHASES,
+                                                                                  Phase.OBSERVE: "ppp"},
+        RolloutStatus.ACTIVATING, {(Phase.OBSERVE, a) for a in DEAS}, behaviour="3.0.1", max_in_flight="3",
+        cancel="stop", reason="every DEA reloads on it"),
+    Row("3.0.1: stop here ends with the picture of every node", {**RELOAD_PHASES, Phase.OBSERVE: "sss"},
+        RolloutStatus.CANCELLED, behaviour="3.0.1", cancel="stop",
+        reason=f"the cluster config names {TARGET}; every DEA reloads on it (3.0.1+): verified on 10.0.0.21, "
+               "10.0.0.22, 10.0.0.23"),
+    Row("3.0.1: stop and roll back reverts every node", {**RELOAD_PHASES, Phase.OBSERVE: "spp"},
+        RolloutStatus.ROLLING_BACK, {(Phase.REVERT_CONFIG, CORE)}, behaviour="3.0.1", cancel="rollback",
+        expect_steps={Phase.OBSERVE: "skk", Phase.REVERT: "ppp"}),
+    Row("3.0.1: revert reloads after the config", {**RELOAD_PHASES, Phase.OBSERVE: "fss", Phase.REVERT_CONFIG: "s",
+                                                   Phase.REVERT: "ppp"},
+        RolloutStatus.ROLLING_BACK, {(Phase.REVERT, a) for a in DEAS}, behaviour="3.0.1", max_in_flight="3"),
+    Row("3.4 behaves as 3.0.1", {**RELOAD_PHASES, Phase.OBSERVE: "sss"}, RolloutStatus.SUCCEEDED, behaviour="3.4",
+        reason=f"3 node(s) run {TARGET}"),
+]
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """What advance() queued, instead of RQ."""
+    sent = []
+    monkeypatch.setattr("images.rollouts.jobs.enqueue_step", lambda step: sent.append((step.phase, step.node.address)))
+    return sent
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row.name for row in ROWS])
+def test_advance(row, queued, django_capture_on_commit_callbacks):
+    rollout = build(row)
+    with django_capture_on_commit_callbacks(execute=True):
+        engine.advance(rollout.pk)
+    rollout.refresh_from_db()
+    assert rollout.status == row.expect_status, rollout.decisions
+    assert set(queued) == row.expect_queued
+    assert len(queued) == len(set(queued))
+    said = rollout.status_reason if rollout.is_finished else rollout.decisions.strip().splitlines()[-1:]
+    assert row.reason in (said if isinstance(said, str) else "".join(said)), rollout.decisions
+    for phase, expected in row.expect_steps.items():
+        assert letters(rollout, phase) == expected, phase
+
+
+def test_cancel_after_a_failed_canary_ends_rolled_back_with_the_config_reverted(queued,
+                                                                                django_capture_on_commit_callbacks):
+    """Found 1, step by step: each finished step calls advance() as its job does."""
+    row = Row("", {**RESTART_PHASES, Phase.RESTART: "frp"}, "", batches="001", canaries=2, cancel="stop")
+    rollout = build(row)
+
+    def finish(phase, address, status):
+        RolloutStep.objects.filter(rollout=rollout, phase=phase, node__address=address).update(status=status)
+        with django_capture_on_commit_callbacks(execute=True):
+            engine.advance(rollout.pk)
+        rollout.refresh_from_db()
+
+    finish(Phase.RESTART, DEAS[1], "succeeded")
+    assert rollout.status == RolloutStatus.ROLLING_BACK and queued == [(Phase.REVERT_CONFIG, CORE)]
+    finish(Phase.REVERT_CONFIG, CORE, "succeeded")
+    assert sorted(queued[1:]) == [(Phase.REVERT, DEAS[0]), (Phase.REVERT, DEAS[1])]
+    finish(Phase.REVERT, DEAS[0], "succeeded")
+    finish(Phase.REVERT, DEAS[1], "succeeded")
+    assert rollout.status == RolloutStatus.ROLLED_BACK, rollout.decisions
+    assert rollout.status_reason == f"config and 2 node(s) back on {PREVIOUS}"
+    assert "the canary failed (10.0.0.21); rolling back" in rollout.decisions
