@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from images.models.rollout import DONE, Phase, StepStatus
+from nodes.models import FenceRestart
 
 # The step that switches a node: the rollout is at 100% when every node's is done.
 SWITCH_PHASES = (Phase.RESTART, Phase.OBSERVE)
@@ -21,6 +22,7 @@ ROW, LABEL, WIDTH = 26, 130, 760
 class NodeRow:
     address: str
     steps: list = field(default_factory=list)
+    restarts: list = field(default_factory=list)  # its audit rows for this rollout; open ones show "outcome unknown"
 
     @property
     def last(self):
@@ -49,6 +51,8 @@ def progress(rollout) -> dict:
     nodes = {}
     for step in steps:
         nodes.setdefault(step.node_id, NodeRow(step.node.address)).steps.append(step)
+    for row in FenceRestart.objects.filter(correlation_id=rollout.id, node_id__in=nodes).order_by("started_at", "id"):
+        nodes[row.node_id].restarts.append(row)
     total = sum(step.phase == Phase.PULL for step in steps)
     switched = sum(step.phase in SWITCH_PHASES and step.status == StepStatus.SUCCEEDED for step in steps)
     return {"phases": phases, "nodes": list(nodes.values()), "switched": switched, "total": total,

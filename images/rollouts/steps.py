@@ -3,6 +3,8 @@ run again (a retry after a lost worker): it first looks at the node.
 
 fence is watched through the node's supervisord (pid, state, start time),
 never through kato's text; fence_check.py says what "verified" is made of."""
+import logging
+
 from django.conf import settings
 from django.utils import timezone
 
@@ -13,8 +15,11 @@ from images.rollouts.fence_check import NotVerified
 from nodes import remote, ssh
 from nodes.kato import Kato, KatoError
 from nodes.models.cluster import Cluster
-from nodes.models.fence_restart import Outcome
+from nodes.models.fence_restart import FenceRestart, Outcome
 from nodes.supervisor import Supervisor
+
+
+logger = logging.getLogger(__name__)
 
 
 class StepFailed(Exception):
@@ -123,31 +128,68 @@ def _image_before(step) -> str:
 
 
 def restart(step, session) -> str:
-    """3.0: restart fence, then verify it (fence_check.py)."""
+    """3.0: restart fence, then verify it (fence_check.py). The audit row is
+    written before the command is sent and completed after (audit.py)."""
     kato, supervisor = Kato(session), Supervisor(session)
     before = fence_check.settled(supervisor)
     if step.fence_pid_before is None:
         step.fence_pid_before = before.pid
-    # A retry: a fence started after this step began, with another pid, was
-    # restarted by the lost worker that ran the step before.
-    if step.attempt > 1 and fence_check.started_since(before, step.started_at, step.fence_pid_before):
-        recorded = audit.already_recorded(step)
-        return _verify(step, session, since=step.started_at, exit_code=None, audit_row=not recorded,
-                       note="" if recorded else "restart observed after a worker loss")
-    started_at = timezone.now()
+    mine = _look_at_open_rows(step, before)
+    if mine is not None:  # this step's restart, sent by a lost worker or over a dropped connection
+        return _verify(step, session, since=mine.started_at, exit_code=None, audit_row=mine,
+                       note="restart observed after its worker or connection was lost")
+    # A retry whose lost worker restarted fence and completed the row: verify, no second row.
+    if (step.attempt > 1 and fence_check.started_since(before, step.started_at, step.fence_pid_before)
+            and audit.already_recorded(step)):
+        return _verify(step, session, since=step.started_at, exit_code=None, audit_row=False)
     step.fence_pid_before = before.pid
+    # Saved now, not when the step ends: a retry after a lost worker compares with it.
+    RolloutStep.objects.filter(pk=step.pk).update(fence_pid_before=before.pid)
+    row = audit.write_ahead(step, image_before=_image_before(step))
     try:
-        result = kato.process_restart("fence", timeout=settings.SSH_COMMAND_TIMEOUT)
-    except ssh.CommandTimeout as error:
-        audit.record(step, started_at=started_at, image_before=_image_before(step), outcome=Outcome.TIMED_OUT,
-                     output=str(error))
-        raise StepFailed(str(error)) from None
-    except KatoError as error:
-        result = error.result
-        audit.record(step, started_at=started_at, image_before=_image_before(step), outcome=Outcome.FAILED,
-                     exit_code=result.exit_code if result else None, output=str(error))
-        raise StepFailed(str(error)) from None
-    return _verify(step, session, since=started_at, exit_code=result.exit_code, output=result.stdout)
+        try:
+            result = kato.process_restart("fence", timeout=settings.SSH_COMMAND_TIMEOUT)
+        except ssh.CommandTimeout as error:
+            audit.complete(row, outcome=Outcome.TIMED_OUT, output=str(error))
+            raise StepFailed(str(error)) from None
+        except KatoError as error:
+            result = error.result
+            audit.complete(row, outcome=Outcome.FAILED, exit_code=result.exit_code if result else None,
+                           output=str(error))
+            raise StepFailed(str(error)) from None
+        return _verify(step, session, since=row.started_at, exit_code=result.exit_code, output=result.stdout,
+                       audit_row=row)
+    except ssh.SSHError:
+        raise  # the connection is gone: the row stays open ("outcome unknown") until the node is looked at
+    except Exception as error:
+        if row.is_open:  # an error in verification, the database, a bug: the restart was sent
+            _complete_quietly(row, Outcome.UNVERIFIED, f"{type(error).__name__}: {error}")
+        raise
+
+
+def _look_at_open_rows(step, fence):
+    """Open rows on this node (a lost worker, a dropped connection) are
+    completed with what the node shows before another restart blurs it.
+    Returns this step's own open row when fence was restarted since it was
+    written, for _verify to complete."""
+    for row in audit.open_rows(step.node):
+        ours = row.correlation_id == step.rollout_id and row.image_after == step.image
+        if ours and fence_check.started_since(fence, row.started_at, step.fence_pid_before):
+            return row
+        outcome = audit.resolve(row, fence, step.fence_pid_before if ours else None,
+                                how=f"looked at by {step.phase} step {step.pk} (attempt {step.attempt})")
+        if ours and outcome == Outcome.FAILED:  # the lost restart happened and failed: not sent again
+            raise StepFailed(row.output_excerpt)
+    return None
+
+
+def _complete_quietly(row, outcome: str, why: str) -> None:
+    """Completing must not hide the error that got here; if it fails (the
+    database is locked) the row stays open and the next look completes it."""
+    try:
+        audit.complete(row, outcome=outcome, output=f"the restart command was sent, then: {why}")
+    except Exception:  # noqa: BLE001 - the original error is re-raised by the caller
+        logger.exception("could not complete fence restart row %s", row.pk)
 
 
 def _config_changed_at(step):
@@ -163,6 +205,10 @@ def observe(step, session) -> str:
     kato so the node provably runs a fence started after the change."""
     since = _config_changed_at(step)
     supervisor = Supervisor(session)
+    mine = _look_at_open_rows(step, fence_check.settled(supervisor))
+    if mine is not None:  # the restart below, sent by a lost attempt of this step
+        return _verify(step, session, since=mine.started_at, exit_code=None, audit_row=mine,
+                       note="restart observed after its worker or connection was lost")
     try:
         fence, reloaded = fence_check.wait_for_new_fence(supervisor, since=since, pid_before=step.fence_pid_before,
                                                          timeout=fence_check.RELOAD_WAIT)
@@ -192,7 +238,7 @@ def _engine_holds(step, session) -> str:
     return f"engine holds {pull_ref}"
 
 
-def _verify(step, session, *, since, exit_code, output: str = "", note: str = "", audit_row: bool = True) -> str:
+def _verify(step, session, *, since, exit_code, output: str = "", note: str = "", audit_row=True) -> str:
     """fence_check.py's definition of verified, written to the audit row either way."""
     supervisor, kato = Supervisor(session), Kato(session)
     try:
@@ -210,9 +256,7 @@ def _verify(step, session, *, since, exit_code, output: str = "", note: str = ""
     summary = (f"verified: config names {step.image}; {holds}; fence pid {step.fence_pid_before or '?'} -> "
                f"{fence.pid}, started {fence.started:%H:%M:%S} (after {since:%H:%M:%S}), RUNNING for "
                f"{step.rollout.health_wait} s; {ready}" + (f"; {note}" if note else ""))
-    if audit_row:
-        audit.record(step, started_at=_audit_start(step, since), image_before=_image_before(step), outcome=Outcome.SUCCEEDED,
-                     exit_code=exit_code, output=f"{output}\n{summary}".strip())
+    _write_audit(step, audit_row, since, Outcome.SUCCEEDED, exit_code, f"{output}\n{summary}".strip())
     return summary
 
 
@@ -223,10 +267,18 @@ def _audit_start(step, since):
 
 
 def _bad(step, since, exit_code, why: str, audit_row: bool):
-    if audit_row:
-        audit.record(step, started_at=_audit_start(step, since), image_before=_image_before(step), outcome=Outcome.FAILED,
-                     exit_code=exit_code, output=why)
+    _write_audit(step, audit_row, since, Outcome.FAILED, exit_code, why)
     raise StepFailed(why)
+
+
+def _write_audit(step, audit_row, since, outcome: str, exit_code, output: str) -> None:
+    """audit_row: the row written ahead of this restart (completed now), True
+    for a restart only observed (a row written now), False for none."""
+    if isinstance(audit_row, FenceRestart):
+        audit.complete(audit_row, outcome=outcome, exit_code=exit_code, output=output)
+    elif audit_row:
+        audit.record(step, started_at=_audit_start(step, since), image_before=_image_before(step), outcome=outcome,
+                     exit_code=exit_code, output=output)
 
 
 EXECUTORS = {

@@ -47,10 +47,17 @@ class AppendOnlyQuerySet(models.QuerySet):
 
 
 class Outcome(models.TextChoices):
+    # An open row: written ahead of the restart command, not completed yet
+    # (or its worker or connection was lost); completed once someone looks.
+    UNKNOWN = "", "outcome unknown"
     SUCCEEDED = "succeeded", "succeeded"
     FAILED = "failed", "failed (fence did not come up on the image)"
     ERRORED = "errored", "errored (could not run the restart)"
     TIMED_OUT = "timed_out", "timed out"
+    # Found when an open row was looked at: no fence process started since it was opened.
+    NOT_RESTARTED = "not_restarted", "not restarted (no new fence process)"
+    # The command was sent, then an error stopped the check of what it did.
+    UNVERIFIED = "unverified", "sent, not verified (error after the restart command)"
 
 
 class FenceRestart(models.Model):
