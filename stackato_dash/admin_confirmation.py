@@ -20,6 +20,11 @@ def confirmed(request) -> bool:
     return request.POST.get("post") == "yes"
 
 
+def choice(request) -> str:
+    """The option picked on a page with choices (confirmation_page)."""
+    return request.POST.get("choice", "")
+
+
 def worker_status() -> tuple[bool, str]:
     try:
         queueing.require_worker()
@@ -29,7 +34,9 @@ def worker_status() -> tuple[bool, str]:
 
 
 def confirmation_page(modeladmin, request, queryset, *, title: str, intro: str, rows: list[PlanRow],
-                      button: str, needs_worker: bool = True):
+                      button: str, needs_worker: bool = True, choices: list[tuple[str, str]] = ()):
+    """choices: (value, label) pairs the operator picks one of, posted as
+    `choice` (the first is preselected), e.g. cancel's stop here / roll back."""
     worker_ok, worker_message = worker_status() if needs_worker else (True, "")
     context = {
         **modeladmin.admin_site.each_context(request),
@@ -39,6 +46,6 @@ def confirmation_page(modeladmin, request, queryset, *, title: str, intro: str, 
         "selected": [str(pk) for pk in queryset.values_list("pk", flat=True)],
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         "worker_ok": worker_ok, "worker_message": worker_message,
-        "actionable": any(not row.refusal for row in rows),
+        "actionable": any(not row.refusal for row in rows), "choices": choices,
     }
     return TemplateResponse(request, "admin/confirm_action.html", context)

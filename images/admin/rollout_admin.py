@@ -1,7 +1,6 @@
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -10,8 +9,9 @@ from django.urls import path, reverse
 from images.admin import rollout_progress
 from images.admin.rollout_confirmation import confirm_and_start
 from images.models.rollout import Rollout, RolloutKind
+from images.rollouts import cancel as cancelling
 from images.rollouts import start
-from images.rollouts.jobs import enqueue_advance
+from stackato_dash.admin_confirmation import PlanRow, choice, confirmation_page, confirmed
 
 
 @admin.register(Rollout)
@@ -68,23 +68,25 @@ class RolloutAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/images/rollout/_progress.html",
                                 self._progress_context(request, rollout))
 
-    @admin.action(description="Cancel… (stops before the next step)", permissions=["activate"])
+    @admin.action(description="Cancel… (stop here, or stop and roll back)", permissions=["activate"])
     def cancel(self, request, queryset):
-        """Two steps, like delete_selected: a page saying what cancelling does,
-        then the POST with post=yes that requests it."""
-        if request.POST.get("post") != "yes":
-            context = {**self.admin_site.each_context(request), "title": "Cancel rollouts", "opts": self.model._meta,
-                       "rollouts": list(queryset.select_related("cluster")),
-                       "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME}
-            return TemplateResponse(request, "admin/images/rollout_cancel_confirmation.html", context)
-        for rollout in queryset:
-            if rollout.is_finished:
-                messages.warning(request, f"{rollout} has already ended ({rollout.status}).")
-                continue
-            with transaction.atomic():
-                Rollout.objects.filter(pk=rollout.pk).update(cancel_requested=True)
-                transaction.on_commit(lambda pk=rollout.pk: enqueue_advance(pk))
-            messages.success(request, f"{rollout}: cancel requested; it stops before its next step.")
+        """Two steps, through the shared confirmation page: what each choice
+        does for each rollout, then the POST with post=yes that requests it.
+        No worker check: the request is recorded and acted on by the next step."""
+        rollouts = list(queryset.select_related("cluster"))
+        if not confirmed(request):
+            rows = [PlanRow(str(r), "" if cancelling.refusal(r) else cancelling.effect(r), cancelling.refusal(r))
+                    for r in rollouts]
+            return confirmation_page(self, request, queryset, title="Cancel rollouts", button="Yes, cancel",
+                                     intro="Cancelling lets the node steps already running finish and starts no "
+                                           "further one. A config revert is never skipped.",
+                                     rows=rows, needs_worker=False, choices=cancelling.CHOICES)
+        roll_back = choice(request) == cancelling.ROLL_BACK
+        for rollout in rollouts:
+            try:
+                messages.success(request, cancelling.request(rollout, roll_back=roll_back))
+            except cancelling.CancelRefused as error:
+                messages.warning(request, str(error))
 
     @admin.action(description="Undo… (roll back to the image it replaced)", permissions=["activate"])
     def undo(self, request, queryset):

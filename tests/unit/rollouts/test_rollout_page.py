@@ -57,7 +57,10 @@ def test_cancel_asks_first_and_changes_nothing_until_confirmed(admin_client, rol
     page = admin_client.post(changelist, {"action": "cancel", "_selected_action": [rollout.pk]})
     assert b"Yes, cancel" in page.content
     assert not Rollout.objects.get(pk=rollout.pk).cancel_requested
-    assert admin_client.get(changelist, {"action": "cancel", "_selected_action": [rollout.pk], "post": "yes"})
+    # A GET never acts, even with the confirmation's fields: the changelist
+    # refuses them as unknown filters (?e=1).
+    page = admin_client.get(changelist, {"action": "cancel", "_selected_action": [rollout.pk], "post": "yes"})
+    assert page.status_code == 302 and page.url.endswith("?e=1")
     assert not Rollout.objects.get(pk=rollout.pk).cancel_requested
 
 

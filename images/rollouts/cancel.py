@@ -1,0 +1,64 @@
+"""Cancel a rollout (beside start and undo): the request is a flag on the
+row; the engine (engine.py) acts on it at its next decision. Cancel never
+skips a config revert, and once the cluster config names the target the
+operator chooses: stop here (the rollout page then says which nodes run the
+target and which config the cluster has) or stop and roll back."""
+from django.db import transaction
+
+from images.models.rollout import Phase, Rollout, RolloutStatus, StepStatus
+from images.rollouts import engine
+from images.rollouts.jobs import enqueue_advance
+
+STOP, ROLL_BACK = "stop", "rollback"
+CHOICES = [(STOP, "Stop here: start no further step, leave the nodes where they are"),
+           (ROLL_BACK, "Stop and roll back: set the config back and restart the nodes already switched")]
+
+
+class CancelRefused(Exception):
+    """Nothing was changed; the message says why."""
+
+
+def refusal(rollout) -> str:
+    if rollout.is_finished:
+        return f"it has already ended ({rollout.get_status_display()}): nothing to cancel"
+    if rollout.status == RolloutStatus.ROLLING_BACK:
+        return "it is rolling back, and a rollback always completes (the config is set back first)"
+    return ""
+
+
+def config_touched(rollout) -> bool:
+    """The config step has run or is running: the config may name the target."""
+    return rollout.steps.filter(phase=Phase.CONFIG).exclude(
+        status__in=(StepStatus.PENDING, StepStatus.SKIPPED)).exists()
+
+
+def effect(rollout) -> str:
+    """What each choice does now, for the confirmation page."""
+    if not config_touched(rollout):
+        return ("No further step starts. The cluster config has not been changed and no fence was restarted, "
+                "so both choices end the same way: nothing to roll back.")
+    back = (f"Stop and roll back: the config is set back to {rollout.previous_image} and every node moved to "
+            f"{rollout.target_image} is moved back." if rollout.previous_image else
+            "Stop and roll back is not possible: the image it replaced is unknown; it stops here.")
+    if engine.reloads_on_change(rollout):
+        here = (f"Stop here: the config names (or is being set to) {rollout.target_image}, and every DEA reloads "
+                "on it (3.0.1+): each reload is still verified and audited, then the rollout ends cancelled.")
+    else:
+        here = (f"Stop here: the config names (or is being set to) {rollout.target_image}; no further fence is "
+                "restarted, and the rollout page lists which nodes run it and which still run "
+                f"{rollout.previous_image or 'the image before'} until their next fence restart.")
+    return f"{here} {back}"
+
+
+def request(rollout, *, roll_back: bool) -> str:
+    """Records the cancel and asks the engine to decide; returns what to tell the operator."""
+    with transaction.atomic():
+        locked = Rollout.objects.select_for_update().get(pk=rollout.pk)
+        why_not = refusal(locked)
+        if why_not:
+            raise CancelRefused(f"{locked}: {why_not}.")
+        locked.cancel_requested, locked.cancel_rolls_back = True, roll_back
+        engine.decide(locked, "cancel requested: " + ("stop and roll back" if roll_back else "stop here"))
+        locked.save(update_fields=["cancel_requested", "cancel_rolls_back", "decisions"])
+        transaction.on_commit(lambda: enqueue_advance(locked.pk))
+    return f"{locked}: cancel requested ({'stop and roll back' if roll_back else 'stop here'}); it acts before its next step."
