@@ -108,11 +108,14 @@ def test_redis_refuses_a_client_without_the_password(queue):
     assert queue.connection.ping()
 
 
-def test_the_queue_stores_json_and_a_rollout_id_goes_in_as_a_string(queue):
+@pytest.mark.django_db  # enqueueing may record the job's row first
+def test_the_queue_stores_json_and_a_rollout_id_goes_in_as_a_string(queue, django_capture_on_commit_callbacks):
     assert queue.serializer.__name__ == "JSONSerializer"
     rollout_id = uuid.uuid4()
-    jobs.enqueue_advance(rollout_id)
-    (job,) = queue.jobs
+    # django-rq puts the job in Redis when the transaction commits.
+    with django_capture_on_commit_callbacks(execute=True):
+        jobs.enqueue_advance(rollout_id)
+    (job,) = [job for job in queue.jobs if job.func_name == "images.rollouts.jobs.advance_rollout"]
     assert job.func_name == "images.rollouts.jobs.advance_rollout"
     assert job.args == [str(rollout_id)]
     stored = queue.connection.hget(job.key, "data")
