@@ -9,7 +9,7 @@ operator pages by hand (filters and the date drill-down narrow the rest)."""
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
-CAP = 10_000
+CAP = 1_000
 PAGES_AHEAD = 10
 
 

@@ -36,6 +36,7 @@ def check_shape(summary, markdown, vendor):
         assert row["small_ms"] > 0 and row["large_ms"] > 0 and row["small_queries"] > 0, row
     scales = summary["databases"][vendor]["scales"]
     assert [scale["export_csv"]["rows"] for scale in scales.values()] == [20, 60]
+    assert [scale["pages"]["audit list"]["rows_shown"] for scale in scales.values()] == [20, 60]
     # 8 nodes in 4 clusters: the searched rollout restarted its cluster's 2 nodes.
     assert [scale["search_matches"] for scale in scales.values()] == [2, 2]
     assert f"| {vendor} | audit search |" in markdown
