@@ -1,0 +1,100 @@
+"""The fence restart audit is written ahead, on the sandbox: a restart whose
+worker or connection is lost after the restart command was sent has its row
+(outcome unknown) all along, and the next look at the node completes it
+with what the node shows: exactly one row per restart that happened."""
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from images.models.rollout import Phase, Rollout, RolloutStatus, StepStatus
+from images.rollouts import engine, steps
+from nodes.models import FenceRestart, Node
+from nodes.models.fence_restart import Outcome
+from sandbox import knobs, layout
+from sandbox.nodeside import fence_status
+from support.rq import run_queued_jobs
+from support.worker_process import start_worker, wait_until_registered
+
+from .conftest import push_version
+from .test_rollouts import STRATEGY
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _fence(sandbox, node):
+    return fence_status.read(sandbox, node)
+
+
+def _wait(condition, what: str, timeout: float = 90):
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+    return value
+
+
+def _start_rollout(admin_client, version, **overrides) -> Rollout:
+    response = admin_client.post(reverse("admin:images_imageversion_changelist"), {
+        "action": "roll_out", "_selected_action": [version.pk], "post": "yes", **STRATEGY, **overrides})
+    assert response.status_code == 302, response.content[-2000:]
+    return Rollout.objects.get()
+
+
+def _node_page(admin_client, address: str) -> str:
+    node = Node.objects.get(address=address)
+    page = admin_client.get(reverse("admin:nodes_node_change", args=[node.pk]))
+    assert page.status_code == 200
+    return page.content.decode().split('id="restart-history"', 1)[1].split("</table>", 1)[0]
+
+
+def test_a_worker_killed_after_the_restart_before_the_audit_completes(admin_client, rollout_sandbox, cluster,
+                                                                      worker_alive):
+    version = push_version(rollout_sandbox, cluster, "4.1.0")
+    canary = layout.deas(rollout_sandbox)[0]
+    pid_at_start = _fence(rollout_sandbox, canary)["pid"]
+    worker_alive.register_death()  # from here a real worker process carries the jobs
+    worker = start_worker()
+    try:
+        wait_until_registered()
+        # A long health wait: the worker is verifying (row still open) when it is killed.
+        rollout = _start_rollout(admin_client, version, health_wait="30")
+        open_row = _wait(lambda: FenceRestart.objects.filter(node_address=canary["address"],
+                                                             finished_at__isnull=True).first(),
+                         "the restart's row written ahead")
+        # The restart happened on the node: a new fence on the target image.
+        restarted = _wait(lambda: (f := _fence(rollout_sandbox, canary))["state"] == "RUNNING"
+                          and f["pid"] != pid_at_start and f["image"] == version.registry_reference and f,
+                          "fence restarted on the target")
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+    row = FenceRestart.objects.get(pk=open_row.pk)
+    assert row.is_open, "the worker completed the row before it was killed: the kill came too late"
+    assert (row.requested_by_username, row.reason, row.image_after) == (
+        "admin", STRATEGY["reason"], version.registry_reference)
+    assert "outcome unknown" in _node_page(admin_client, canary["address"])
+
+    # The step's retry (as after a lost job) looks at the node, completes the row, restarts nothing.
+    step = rollout.steps.get(phase=Phase.RESTART, node__address=canary["address"])
+    assert step.status == StepStatus.RUNNING
+    steps.run(step.pk)
+    step.refresh_from_db()
+    assert step.status == StepStatus.SUCCEEDED, step.output
+    row = FenceRestart.objects.get(pk=open_row.pk)
+    assert (row.outcome, row.is_open) == (Outcome.SUCCEEDED, False)
+    assert "restart observed after its worker or connection was lost" in row.output_excerpt
+    assert _fence(rollout_sandbox, canary)["pid"] == restarted["pid"], "the retry restarted fence a second time"
+    assert "outcome unknown" not in _node_page(admin_client, canary["address"])
+
+    engine.advance(rollout.pk)
+    run_queued_jobs()
+    rollout.refresh_from_db()
+    assert rollout.status == RolloutStatus.SUCCEEDED, rollout.decisions
+    for dea in layout.deas(rollout_sandbox):
+        rows = FenceRestart.objects.filter(correlation_id=rollout.pk, node_address=dea["address"])
+        assert list(rows.values_list("outcome", flat=True)) == [Outcome.SUCCEEDED], dea["name"]
+    assert not FenceRestart.objects.filter(finished_at__isnull=True).exists()
