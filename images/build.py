@@ -49,11 +49,9 @@ def run(version_id: int) -> str:
     log = LogWriter(version.pk)
     try:
         return _build(version, log)
-    except Exception as error:
-        # A bug must not leave the row "building" forever; RQ keeps the traceback.
+    finally:
+        # Whatever escapes is the job lifecycle's to record (images/jobs.py).
         log.flush()
-        transitions.finish(version, Status.ERRORED, f"internal error: {error.__class__.__name__}: {error}")
-        raise
 
 
 def _build(version: ImageVersion, log: LogWriter) -> str:

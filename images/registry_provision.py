@@ -82,13 +82,23 @@ def run(provisioning_id) -> str:
     except ssh.SSHError as error:
         row.append(f"ERROR: {error}")
         row.finish(ProvisioningStatus.ERRORED, f"could not reach the Core node: {error}")
-    except Exception as error:
-        # A bug must not leave the row running; RQ keeps the traceback.
-        row.finish(ProvisioningStatus.ERRORED, f"internal error: {error.__class__.__name__}: {error}")
-        raise
     else:
         row.finish(ProvisioningStatus.SUCCEEDED, location=location)
     return row.status
+
+
+def end_errored(provisioning_id, reason: str) -> None:
+    """The job lifecycle's ending of a run that did not get to its end."""
+    row = RegistryProvisioning.objects.filter(pk=provisioning_id, status__in=UNFINISHED).first()
+    if row is not None:
+        row.append(f"ERROR: {reason}")
+        row.finish(ProvisioningStatus.ERRORED, reason)
+
+
+def outcome(provisioning_id, result: str) -> tuple[str, str]:
+    row = RegistryProvisioning.objects.get(pk=provisioning_id)
+    return (row.status if row.status in (ProvisioningStatus.FAILED, ProvisioningStatus.ERRORED)
+            else ProvisioningStatus.SUCCEEDED), row.status_reason
 
 
 def _provision(row: RegistryProvisioning) -> str:

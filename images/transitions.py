@@ -32,3 +32,23 @@ def finish(version: ImageVersion, status: Status, reason: str = "", **fields) ->
     for name, value in fields.items():
         setattr(version, name, value)
     version.save(update_fields=["status", "status_reason", *fields])
+
+
+def end_errored(version_id: int, reason: str) -> None:
+    """The job lifecycle's ending of a build or push that did not run to its
+    end (an exception, a lost worker): errored, so it can be built or pushed
+    again. Only a row still queued, building or pushing: a finished one is kept."""
+    ImageVersion.objects.filter(pk=version_id, status__in=[Status.QUEUED, Status.BUILDING, Status.PUSHING]).update(
+        status=Status.ERRORED, status_reason=reason)
+
+
+_RUN_STATUS = {Status.BUILT: "succeeded", Status.PUSHED: "succeeded", Status.FAILED: "failed",
+               Status.ERRORED: "errored"}
+
+
+def outcome(version_id: int, result: str) -> tuple[str, str]:
+    """How a build or push job ended, for its JobRun: the version's status."""
+    if result not in _RUN_STATUS:
+        return "succeeded", result  # "not queued for a build: nothing done"
+    reason = ImageVersion.objects.values_list("status_reason", flat=True).get(pk=version_id)
+    return _RUN_STATUS[result], reason

@@ -1,9 +1,12 @@
 """RQ jobs for nodes. They take primary keys, re-read the rows, and keep
-their results on the rows (DESIGN.md section 3)."""
+their results on the rows (DESIGN.md section 3), in the one job lifecycle."""
+from job_runs import lifecycle
 from nodes import facts, importer, remote
 from nodes.models import Cluster, Node
 
 
+# Their only row is the JobRun (job_runs/): the node's facts say the rest.
+@lifecycle.job()
 def refresh_node_facts(node_id: int) -> str:
     node = Node.objects.select_related("cluster").get(pk=node_id)
     with remote.session_pool() as pool:
@@ -11,6 +14,7 @@ def refresh_node_facts(node_id: int) -> str:
     return node.drift
 
 
+@lifecycle.job()
 def import_cluster_nodes(cluster_id: int) -> str:
     cluster = Cluster.objects.get(pk=cluster_id)
     with remote.session_pool() as pool:

@@ -82,9 +82,10 @@ start_service() {  # pidfile name logfile command...
 if pid="$(live_pid "$pool_pidfile" rqworker-pool)"; then
     say "RQ worker pool already running (pid $pid)"
 else
-    # Rollouts whose worker died with the last demo go on (or end) now.
-    "$PY" manage.py recover_rollouts </dev/null >>"$LOG_DIR/demo.log" 2>&1 \
-        || die "recovering rollouts failed: $(error_line "$LOG_DIR/demo.log") (log: $LOG_DIR/demo.log)"
+    # Jobs whose worker died with the last demo end or go on now (the pool's
+    # workers then run the reconciler every few seconds by themselves).
+    "$PY" manage.py reconcile_jobs </dev/null >>"$LOG_DIR/demo.log" 2>&1 \
+        || die "reconciling jobs failed: $(error_line "$LOG_DIR/demo.log") (log: $LOG_DIR/demo.log)"
     start_service "$pool_pidfile" "RQ worker pool ($WORKERS workers)" "$LOG_DIR/rqworker-pool.log" \
         "$PY" manage.py rqworker-pool --num-workers "$WORKERS" default
 fi

@@ -22,14 +22,16 @@ start)
     [ -n "$REDIS_PASSWORD" ] || die "REDIS_URL has no password, and the Redis for RQ must require one: unset REDIS_URL to use the one generated into $VAR_DIR/redis_password, or give redis://:PASSWORD@$REDIS_HOST:$REDIS_PORT/$REDIS_DB"
     port_free "$REDIS_HOST" "$REDIS_PORT" "Redis for RQ, from REDIS_URL"
     mkdir -p "$VAR_DIR/redis"
-    # No snapshots: the database row is the source of truth for every job,
-    # RQ only carries work, so a restart may lose queued messages but no state.
+    # An append-only file in $VAR_DIR/redis, so queued jobs (and the job
+    # reconciler's next run) survive a Redis restart; fsync once a second.
+    # The database rows stay the source of truth: what a crash loses in that
+    # second, the reconciler queues again (job_runs/reconciler.py).
     # The password reaches redis-server as config on its standard input ("-"),
     # never on a command line that any local user could read with ps.
     printf 'requirepass "%s"\n' "$REDIS_PASSWORD" | redis-server - \
         --bind "$REDIS_HOST" --port "$REDIS_PORT" --protected-mode yes \
         --daemonize yes --pidfile "$pidfile" --dir "$VAR_DIR/redis" \
-        --logfile "$LOG_DIR/redis.log" --save '' --appendonly no \
+        --logfile "$LOG_DIR/redis.log" --save '' --appendonly yes --appendfsync everysec \
         >/dev/null 2>&1 || die "redis-server would not start (see $LOG_DIR/redis.log)"
     for _ in $(seq 50); do
         [ "$(REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli --no-auth-warning -h "$REDIS_HOST" -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ] && break

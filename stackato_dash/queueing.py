@@ -4,6 +4,9 @@ import django_rq
 from django.db import transaction
 from rq import Worker
 
+from job_runs import chain, lifecycle
+from job_runs.models import JobRun, RunStatus
+
 QUEUE = "default"
 
 
@@ -37,7 +40,19 @@ def primary_keys(args: tuple) -> tuple:
 
 
 def enqueue(func, *ids, **options):
-    return get_queue().enqueue(func, *primary_keys(ids), **options)
+    """Every job gets its JobRun row first (job_runs/lifecycle.py), under the
+    RQ job id, so the reconciler can find it if Redis loses the job."""
+    primary_keys(ids)
+    job_id = options.pop("job_id", None) or lifecycle.new_job_id()
+    lifecycle.record_queued(func, ids[0] if ids else "", job_id, options.get("description") or "")
+    queue = get_queue()
+    try:
+        job = queue.enqueue(func, *ids, job_id=job_id, **options)
+    except Exception:
+        JobRun.objects.filter(rq_job_id=job_id, status=RunStatus.QUEUED).delete()  # never queued: no row
+        raise
+    chain.schedule_next(queue)  # the reconciler watches it (a no-op while its chain runs)
+    return job
 
 
 def enqueue_on_commit(func, *ids, description: str = "") -> None:

@@ -9,11 +9,19 @@ fails to load, is moved to the failed registry, and runs nothing.
 from rq import SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 
+from job_runs import chain
+
 
 class JSONWorker(Worker):
     def __init__(self, *args, **kwargs):
         kwargs["serializer"] = JSONSerializer
         super().__init__(*args, **kwargs)
+
+    def work(self, *args, **kwargs):
+        # A starting worker makes sure the job reconciler's periodic run is
+        # scheduled (job_runs/chain.py): nothing else needs starting.
+        chain.schedule_next(self.queues[0])
+        return super().work(*args, **kwargs)
 
 
 class JSONSimpleWorker(SimpleWorker):

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "django_rq",
     "nodes",
     "images",
+    # One lifecycle row per RQ job, and the reconciler (job_runs/).
+    "job_runs",
     "sandbox",
     # Login brute-force limit (AXES_* below).
     "axes",

@@ -7,7 +7,7 @@ from django.db.backends.base.operations import BaseDatabaseOperations
 from nodes import audit_triggers
 
 # The rollout sandbox and worker fixtures, shared by tests/integration and tests/browser.
-pytest_plugins = ["support.rollout_sandbox"]
+pytest_plugins = ["support.rollout_sandbox", "support.job_runs"]
 
 _execute_sql_flush = BaseDatabaseOperations.execute_sql_flush
 

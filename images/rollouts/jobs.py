@@ -1,19 +1,48 @@
 """RQ entry points for rollouts: they take ids only and re-read the rows."""
 from django.conf import settings
+from django.utils import timezone
 
-from images.rollouts import engine, fence_check, steps
+from images.models.rollout import IN_FLIGHT, RolloutStep, StepStatus
+from images.rollouts import engine, fence_check, recover, steps
+from job_runs import lifecycle
 from stackato_dash import queueing
 
 
+def _step_errored(step_id: int, reason: str) -> None:
+    """Something escaped the step (a job timeout, a locked database, a bug):
+    the step ends errored with the reason, and the rollout decides on that."""
+    RolloutStep.objects.filter(pk=step_id, status__in=IN_FLIGHT).update(
+        status=StepStatus.ERRORED, output=reason, finished_at=timezone.now())
+    engine.advance(_rollout_of(step_id))
+
+
+def _step_outcome(step_id: int, result) -> tuple[str, str]:
+    status, output = RolloutStep.objects.values_list("status", "output").get(pk=step_id)
+    if status in (StepStatus.FAILED, StepStatus.ERRORED):
+        return status, output
+    return "succeeded", ""
+
+
+def _rollout_of(step_id: int):
+    return RolloutStep.objects.values_list("rollout_id", flat=True).get(pk=step_id)
+
+
+# A lost step goes back through the rollout (pending, then queued by the
+# engine with its timeout); it looks at the node before doing anything.
+@lifecycle.job(on_error=_step_errored, on_lost=recover.requeue_lost_step, requeue=recover.requeue_lost_step,
+               outcome=_step_outcome)
 def run_rollout_step(step_id: int) -> None:
-    try:
-        steps.run(step_id)
-    finally:
-        # Whatever happened to this step, the rollout decides what comes next.
-        from images.models.rollout import RolloutStep
-        engine.advance(RolloutStep.objects.values_list("rollout_id", flat=True).get(pk=step_id))
+    steps.run(step_id)
+    # Whatever happened to this step, the rollout decides what comes next
+    # (after an exception, _step_errored does).
+    engine.advance(_rollout_of(step_id))
 
 
+def _decide_again(rollout_id, reason: str) -> None:
+    engine.advance(rollout_id)
+
+
+@lifecycle.job(on_error=None, on_lost=_decide_again)
 def advance_rollout(rollout_id) -> None:
     engine.advance(rollout_id)
 

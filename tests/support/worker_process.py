@@ -25,9 +25,10 @@ def database_url() -> str:
 
 
 def start_worker(**extra_env: str) -> subprocess.Popen:
+    """With RQ's scheduler, as every worker runs: it runs the job reconciler."""
     env = dict(os.environ, DATABASE_URL=database_url(), SSH_PRIVATE_KEY_PATH=str(settings.SSH_PRIVATE_KEY_PATH),
                SSH_CONNECT_TIMEOUT="3", SSH_COMMAND_TIMEOUT="30", **extra_env)
-    return subprocess.Popen([sys.executable, "manage.py", "rqworker", "default"], cwd=PROJECT, env=env,
+    return subprocess.Popen([sys.executable, "manage.py", "rqworker", "--with-scheduler", "default"], cwd=PROJECT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 

@@ -9,7 +9,8 @@ import pytest
 from django.urls import reverse
 
 from images.models.rollout import Rollout, RolloutStatus
-from images.rollouts import recover
+from job_runs import reconciler
+from stackato_dash import queueing
 from nodes.models import FenceRestart
 from sandbox import knobs, layout
 from support.rq import run_queued_jobs
@@ -46,12 +47,12 @@ def test_a_killed_worker_mid_rollout_is_recovered(admin_client, rollout_sandbox,
     assert rollout.status == RolloutStatus.ACTIVATING  # left mid-flight by the kill
     assert rollout.steps.filter(status="running").exists()
 
-    report = recover.recover()
-    assert any("re-queued" in line for line in report)
+    report = reconciler.reconcile(queueing.get_queue())
+    assert len(report) == 1 and "restart" in report[0] and "lost: the worker running it" in report[0], report
     run_queued_jobs()
     rollout.refresh_from_db()
     assert rollout.status == RolloutStatus.SUCCEEDED, rollout.decisions
-    assert "lost with their worker" in rollout.decisions
+    assert "is gone; queued again (the step looks at the node first)" in rollout.decisions
     for entry in layout.deas(rollout_sandbox):
         assert fence(rollout_sandbox, entry["name"]) == ("RUNNING", version.registry_reference)
         rows = FenceRestart.objects.filter(correlation_id=rollout.pk, node_address=entry["address"], outcome="succeeded")

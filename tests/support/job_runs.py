@@ -1,0 +1,47 @@
+"""Real Redis for job lifecycle tests (a plugin, tests/conftest.py): an
+empty queue and registries, no reconciler chain left over from another
+test, and a stand-in for a worker that died (registered, with the pid of a
+process that has exited)."""
+import subprocess
+import sys
+
+import django_rq
+import pytest
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
+
+from job_runs import chain
+from stackato_dash.rq_worker import JSONSimpleWorker
+
+
+@pytest.fixture
+def clean_queue():
+    queue = django_rq.get_queue("default")
+
+    def clean():
+        queue.empty()
+        for registry in (FailedJobRegistry, StartedJobRegistry, ScheduledJobRegistry):
+            for job_id in registry(queue=queue).get_job_ids():
+                registry(queue=queue).remove(job_id, delete_job=True)
+        queue.connection.delete(chain.CHAIN_KEY)
+    clean()
+    yield queue
+    clean()
+
+
+def dead_worker(queue, name: str = "dead-worker") -> JSONSimpleWorker:
+    """A worker registered in Redis whose process is gone (as after SIGKILL)."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    worker = JSONSimpleWorker([queue], connection=queue.connection, name=name)
+    worker.pid = gone.pid
+    worker.register_birth()
+    return worker
+
+
+def started_by(queue, job_id: str, worker) -> None:
+    """RQ's picture of a job the worker took: started, named after it."""
+    job = queue.fetch_job(job_id)
+    queue.remove(job_id)
+    job.worker_name = worker.name
+    job.save()
+    job.set_status("started")
