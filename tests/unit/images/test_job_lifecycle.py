@@ -2,6 +2,7 @@
 Redis and an RQ worker in this process: whatever escapes a job ends its
 rows errored with the reason; the reconciler ends a job whose worker died
 and queues again one that Redis lost, while other workers are alive."""
+import threading
 from datetime import timedelta
 
 import pytest
@@ -118,3 +119,18 @@ def test_the_reconciler_queues_again_a_build_redis_lost_queued(make_version, cle
     assert job_id in clean_queue.job_ids
     assert JobRun.objects.get(rq_job_id=job_id).status == "queued"
     alive.register_death()
+
+
+def test_a_build_stopped_by_its_job_timeout_ends_errored_with_the_reason(make_version, clean_queue, monkeypatch):
+    def hangs(version, log):
+        threading.Event().wait(60)  # an engine that never answers; RQ's timeout interrupts it
+        return version.status
+    monkeypatch.setattr(build, "_build", hangs)
+    version = make_version()
+    assert transitions.queue(version.pk, transitions.BUILDABLE)
+    job_id = queueing.enqueue(jobs.build_image_version, version.pk, job_timeout=1).id
+    run_queued_jobs()
+    version.refresh_from_db()
+    assert version.status == Status.ERRORED
+    assert version.status_reason.startswith("the job could not run to its end: JobTimeoutException: ")
+    assert JobRun.objects.get(rq_job_id=job_id).status == "errored"
