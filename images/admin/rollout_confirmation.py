@@ -17,7 +17,6 @@ from images.rollouts import plan as planning
 from images.rollouts import pull_check
 from images.rollouts import start
 from images.rollouts.forms import RolloutForm
-from nodes.models.cluster import KatoBehaviour
 
 PREVIEW = "_preview"  # the name of the "Show the plan" button
 
@@ -49,7 +48,7 @@ def confirm_and_start(modeladmin, request, *, cluster, target_image, image_size,
         "title": title, "opts": modeladmin.model._meta, "media": modeladmin.media + form.media,
         "cluster": cluster, "target_image": target_image, "current_image": current[0][0] if current else "unknown",
         "plan": plan, "strategy": strategy, "form": form, "action": action, "selected_pk": selected_pk,
-        "preview": PREVIEW, "reloads": cluster.kato_behaviour != KatoBehaviour.RESTART_NEEDED,
+        "preview": PREVIEW, "reloads": cluster.fence_reloads_on_change,
         "behaviour": cluster.get_kato_behaviour_display(),
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         # The start refuses these too (images/rollouts/start.py); shown here with the setting each needs.

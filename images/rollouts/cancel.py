@@ -40,7 +40,7 @@ def effect(rollout) -> str:
     back = (f"Stop and roll back: the config is set back to {rollout.previous_image} and every node moved to "
             f"{rollout.target_image} is moved back." if rollout.previous_image else
             "Stop and roll back is not possible: the image it replaced is unknown; it stops here.")
-    if engine.reloads_on_change(rollout):
+    if rollout.cluster.fence_reloads_on_change:
         here = (f"Stop here: the config names (or is being set to) {rollout.target_image}, and every DEA reloads "
                 "on it (3.0.1+): each reload is still verified and audited, then the rollout ends cancelled.")
     else:

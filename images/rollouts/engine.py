@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from images.models.rollout import BAD, DONE, IN_FLIGHT, Phase, Rollout, RolloutStatus, RolloutStep, StepStatus
 from images.rollouts import plan as planning
-from nodes.models.cluster import KatoBehaviour
 
 WORK_PHASES = (Phase.RESTART, Phase.OBSERVE)
 
@@ -23,10 +22,6 @@ def advance(rollout_id) -> None:
         {RolloutStatus.PLANNED: _distributing, RolloutStatus.DISTRIBUTING: _distributing,
          RolloutStatus.ACTIVATING: _activating, RolloutStatus.ROLLING_BACK: _rolling_back}[rollout.status](rollout)
         rollout.save()
-
-
-def reloads_on_change(rollout) -> bool:
-    return rollout.cluster.kato_behaviour != KatoBehaviour.RESTART_NEEDED
 
 
 def decide(rollout, line: str) -> None:
@@ -107,7 +102,7 @@ def _smoke_nodes(rollout, pulls) -> list:
     """Where the image is first run as a container, before the config changes:
     one DEA on 3.0.1+ (every DEA reloads at once: no canary is possible
     through the config), each node of the first batch (the canaries) on 3.0."""
-    if reloads_on_change(rollout):
+    if rollout.cluster.fence_reloads_on_change:
         return [pulls[0].node]
     first = min(pull.batch for pull in pulls)
     return [pull.node for pull in pulls if pull.batch == first]
@@ -115,7 +110,7 @@ def _smoke_nodes(rollout, pulls) -> list:
 
 def _create_activation_steps(rollout, pulls) -> None:
     core = rollout.cluster.core_node
-    reload = reloads_on_change(rollout)
+    reload = rollout.cluster.fence_reloads_on_change
     for node in _smoke_nodes(rollout, pulls):
         RolloutStep.objects.create(rollout=rollout, node=node, phase=Phase.SMOKE, image=rollout.target_image)
     RolloutStep.objects.create(rollout=rollout, node=core, phase=Phase.CONFIG, image=rollout.target_image)
@@ -163,7 +158,7 @@ def _activating(rollout) -> None:
     work = _steps(rollout, *WORK_PHASES)
     failed = [step for step in work if step.status in BAD]
     # Batch 0 holds the canaries only when there are some (3.0, canaries > 0).
-    canary_failed = rollout.canaries > 0 and not reloads_on_change(rollout) and any(step.batch == 0 for step in failed)
+    canary_failed = rollout.canaries > 0 and not rollout.cluster.fence_reloads_on_change and any(step.batch == 0 for step in failed)
     if canary_failed or len(failed) > rollout.failure_threshold:
         _skip_pending(work)
         if any(step.status in IN_FLIGHT for step in work):
@@ -174,7 +169,7 @@ def _activating(rollout) -> None:
     if rollout.cancel_requested and _cancelled_after_config(rollout, work):
         return
     limit = _limit(rollout, len(work))
-    if reloads_on_change(rollout):
+    if rollout.cluster.fence_reloads_on_change:
         _launch(work, limit)
     else:
         # Batches in order: the next starts only when the one before is done.
@@ -199,7 +194,7 @@ def _cancelled_after_config(rollout, work) -> bool:
     "Stop here" on 3.0 starts no further restart and says where each node
     is; on 3.0.1+ every DEA reloads on the config anyway, so each reload is
     still verified and audited (skipping them would hide restarts)."""
-    if not rollout.cancel_rolls_back and reloads_on_change(rollout):
+    if not rollout.cancel_rolls_back and rollout.cluster.fence_reloads_on_change:
         line = f"cancel requested: the cluster config names {rollout.target_image} and {RELOADS_NOTE}: " \
                "each node is still verified and audited"
         if line not in rollout.decisions:
@@ -224,7 +219,7 @@ def _where_it_stopped(rollout, work) -> str:
     bad = _addresses([step for step in work if step.status in BAD])
     rest = _addresses([step for step in work if step.status not in (StepStatus.SUCCEEDED, *BAD)])
     picture = f"cancelled after the config was changed: the cluster config names {rollout.target_image}; "
-    if reloads_on_change(rollout):
+    if rollout.cluster.fence_reloads_on_change:
         picture += f"{RELOADS_NOTE}: verified on {done}"
         rest = rest and f"; not verified: {rest}"
     else:
@@ -247,7 +242,7 @@ def _roll_back(rollout, reason: str) -> None:
     decide(rollout, f"{reason}; rolling back to {rollout.previous_image}")
     RolloutStep.objects.create(rollout=rollout, node=rollout.cluster.core_node, phase=Phase.REVERT_CONFIG,
                                image=rollout.previous_image)
-    reload = reloads_on_change(rollout)
+    reload = rollout.cluster.fence_reloads_on_change
     for step in _steps(rollout, *WORK_PHASES):
         # 3.0: only nodes whose fence was restarted need it again; 3.0.1+: all reload.
         if reload or step.attempt:

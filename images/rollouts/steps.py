@@ -223,7 +223,7 @@ def observe(step, session) -> str:
 
 
 def revert(step, session) -> str:
-    return (observe if step.rollout.cluster.kato_behaviour != "3.0" else restart)(step, session)
+    return (observe if step.rollout.cluster.fence_reloads_on_change else restart)(step, session)
 
 
 def _engine_holds(step, session) -> str:

@@ -40,6 +40,13 @@ class Cluster(models.Model):
         return self.name
 
     @property
+    def fence_reloads_on_change(self) -> bool:
+        """3.0.1+: every DEA's fence reloads by itself when the config changes
+        (all at once: no canary through the config); 3.0: only a fence
+        restart picks up a new image."""
+        return self.kato_behaviour != KatoBehaviour.RESTART_NEEDED
+
+    @property
     def image_key(self) -> str:
         """The config key that names fence's image: 3.4 keeps a list."""
         if self.kato_behaviour == KatoBehaviour.IMAGE_LIST and self.config_key == "docker/image":
