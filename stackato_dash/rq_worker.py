@@ -4,17 +4,37 @@ django-rq's `rqworker` and `rqworker-pool` default to RQ's pickle
 serializer, and unpickling a job runs whatever code its bytes name. This
 class loads jobs with RQ's JSON serializer whatever serializer it is
 handed, so a job that is not JSON (a pickle pushed into Redis by hand)
-fails to load, is moved to the failed registry, and runs nothing.
+fails to load, is moved to the failed registry, and runs nothing. Its
+queues read jobs as JSON too: a worker's registry cleanup reads abandoned
+jobs (and their meta, at once) through the queue's serializer, and
+`rqworker-pool` hands its workers queues made with the pool's (pickle).
 """
-from rq import SimpleWorker, Worker
+from rq import Queue, SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 
 from job_runs import chain
 
 
+def _json_queues(queues):
+    """A queue made with another serializer is replaced by its name, so the
+    worker makes it again with its own (JSON) serializer and queue class."""
+    if isinstance(queues, (str, Queue)):
+        queues = [queues]
+    return [q if isinstance(q, str) or q.serializer is JSONSerializer else q.name for q in queues]
+
+
+def _json_only(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    kwargs["serializer"] = JSONSerializer
+    if args:
+        args = (_json_queues(args[0]), *args[1:])
+    elif "queues" in kwargs:
+        kwargs["queues"] = _json_queues(kwargs["queues"])
+    return args, kwargs
+
+
 class JSONWorker(Worker):
     def __init__(self, *args, **kwargs):
-        kwargs["serializer"] = JSONSerializer
+        args, kwargs = _json_only(args, kwargs)
         super().__init__(*args, **kwargs)
 
     def work(self, *args, **kwargs):
@@ -28,5 +48,5 @@ class JSONSimpleWorker(SimpleWorker):
     """The same, running jobs in its own process (tests' burst runs)."""
 
     def __init__(self, *args, **kwargs):
-        kwargs["serializer"] = JSONSerializer
+        args, kwargs = _json_only(args, kwargs)
         super().__init__(*args, **kwargs)

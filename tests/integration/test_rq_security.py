@@ -89,6 +89,35 @@ def test_a_pickled_job_pushed_into_redis_never_runs(queue, tmp_path, command):
     assert not marker.exists()
 
 
+def plant_abandoned_job(connection, queue_name: str, marker: Path) -> str:
+    """A job hash whose meta (loaded as soon as the hash is read) is a pickle,
+    listed in the queue's started registry as long expired: a worker's
+    registry cleanup reads every such job when it starts."""
+    job_id = str(uuid.uuid4())
+    connection.hset(f"rq:job:{job_id}", mapping={
+        "data": zlib.compress(json.dumps(["os.path.join", None, ["a", "b"], {}]).encode()),
+        "meta": pickle.dumps(CreatesMarker(marker)), "origin": queue_name, "status": "started",
+        "created_at": "2026-01-01T00:00:00.000000Z", "description": "planted", "timeout": 60,
+    })
+    connection.sadd("rq:queues", f"rq:queue:{queue_name}")
+    connection.zadd(f"rq:wip:{queue_name}", {f"{job_id}:planted": 1})
+    return job_id
+
+
+@pytest.mark.parametrize("command", [
+    ["rqworker", "--burst", "default"],
+    ["rqworker-pool", "--burst", "--num-workers", "1", "default"],
+])
+def test_a_pickle_in_an_abandoned_jobs_meta_never_runs(queue, tmp_path, command):
+    marker = tmp_path / "pickle-ran"
+    plant_abandoned_job(queue.connection, queue.name, marker)
+    worker = subprocess.run([sys.executable, "manage.py", *command], cwd=PROJECT, env=os.environ.copy(),
+                            capture_output=True, text=True, timeout=180)
+    assert worker.returncode == 0, worker.stderr[-3000:]
+    assert not queue.connection.zrange(f"rq:wip:{queue.name}", 0, -1), "the worker's cleanup did not reach the job"
+    assert not marker.exists(), "a worker unpickled the planted job's meta"
+
+
 def test_pickle_serializer_check_is_not_vacuous(tmp_path):
     """The planted payload does create the marker when unpickled."""
     marker = tmp_path / "pickle-ran"
