@@ -101,7 +101,7 @@ def run_child(args, database_url: str, out: Path) -> dict:
     return json.loads(out.read_text())
 
 
-def machine() -> dict:
+def machine(load_at_start) -> dict:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
     ram = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
@@ -109,7 +109,7 @@ def machine() -> dict:
     import django
     return {"nproc": os.cpu_count(), "cpu": cpu, "ram_gib": round(ram / 1024 / 1024, 1),
             "python": platform.python_version(), "django": django.get_version(),
-            "load_average_at_start": os.getloadavg()}
+            "load_average_at_start": load_at_start}
 
 
 def compare(results: dict, small: int, large: int) -> list[dict]:
@@ -171,7 +171,7 @@ def main():
     work = Path(tempfile.mkdtemp(prefix="console-bench-"))
     print(f"work directory (SQLite database, per-database results): {work}")
     results = {}
-    began = time.time()
+    began, load_at_start = time.time(), os.getloadavg()
     for vendor in args.databases.split(","):
         if vendor == "sqlite":
             results[vendor] = run_child(args, f"sqlite:///{work / 'bench.sqlite3'}", work / "sqlite.json")
@@ -190,7 +190,7 @@ def main():
                 _admin_sql(args.postgres_url, f"DROP DATABASE IF EXISTS {name}")
         else:
             raise SystemExit(f"unknown database {vendor!r}: sqlite or postgresql")
-    summary = {"machine": {**machine(), "load_average_at_end": os.getloadavg()},
+    summary = {"machine": {**machine(load_at_start), "load_average_at_end": os.getloadavg()},
                "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(began)),
                "minutes": round((time.time() - began) / 60, 1),
                "settings": {"nodes": args.nodes, "small": args.small, "large": args.large, "repeats": args.repeats},

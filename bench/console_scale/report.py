@@ -49,4 +49,4 @@ def markdown(summary: dict) -> str:
 
 
 def _load(values) -> str:
-    return "/".join(f"{v:.1f}" for v in values)
+    return "/".join(f"{v:.1f}" for v in values) if values else "(not recorded)"
