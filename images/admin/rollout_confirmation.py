@@ -41,7 +41,7 @@ def confirm_and_start(modeladmin, request, *, cluster, target_image, image_size,
                                       "gives. Check it and press Start again.")
     # Every value in `strategy` passed the form's validation, so the plan cannot refuse it.
     plan = None if strategy is None else planning.make_plan(
-        cluster, target_image, canaries=strategy[0], max_in_flight_value=strategy[1], image_size=image_size)
+        cluster, target_image, canaries=strategy[0], max_in_flight=strategy[1], image_size=image_size)
     current = Counter(n.desired_image for n in cluster.nodes.all() if n.desired_image).most_common(1)
     context = {
         **modeladmin.admin_site.each_context(request),
@@ -62,4 +62,4 @@ def _shown_plan_is(request, strategy) -> bool:
     """The page carries the strategy its node order was drawn for. A client
     that sends none (a script posting the form) was shown no order to trust."""
     shown = (request.POST.get("planned_canaries"), request.POST.get("planned_max_in_flight"))
-    return shown == (None, None) or shown == (str(strategy[0]), strategy[1])
+    return shown == (None, None) or shown == (str(strategy[0]), str(strategy[1]))

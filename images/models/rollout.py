@@ -10,6 +10,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from images.rollouts.plan import MaxInFlight
+
 
 class RolloutStatus(models.TextChoices):
     PLANNED = "planned", "planned"
@@ -89,6 +91,11 @@ class Rollout(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status not in UNFINISHED
+
+    @property
+    def in_flight(self):
+        """max_in_flight as the typed value: start() stored it valid."""
+        return MaxInFlight.parse(self.max_in_flight)
 
 
 class Phase(models.TextChoices):

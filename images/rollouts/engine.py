@@ -9,7 +9,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from images.models.rollout import BAD, DONE, IN_FLIGHT, Phase, Rollout, RolloutStatus, RolloutStep, StepStatus
-from images.rollouts import plan as planning
 
 WORK_PHASES = (Phase.RESTART, Phase.OBSERVE)
 
@@ -40,7 +39,7 @@ def _steps(rollout, *phases) -> list[RolloutStep]:
 
 
 def _limit(rollout, total: int) -> int:
-    return planning.max_in_flight(rollout.max_in_flight, total)
+    return rollout.in_flight.of(total)
 
 
 def _launch(steps, limit: int) -> None:

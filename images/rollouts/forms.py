@@ -1,6 +1,6 @@
 from django import forms
 
-from images.rollouts.plan import validate_max_in_flight
+from images.rollouts.plan import MaxInFlight
 
 
 class RolloutForm(forms.Form):
@@ -8,7 +8,7 @@ class RolloutForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2, "cols": 60}), max_length=2000,
                              help_text="Why: kept with every fence restart in the audit history.")
     canaries = forms.IntegerField(min_value=0, max_value=100, initial=1, help_text="Nodes switched first, alone (3.0 only).")
-    max_in_flight = forms.CharField(initial="1", max_length=8, validators=[validate_max_in_flight],
+    max_in_flight = forms.CharField(initial="1", max_length=8,
                                     help_text="Nodes worked on at once: a number, or a percentage like 25%.")
     failure_threshold = forms.IntegerField(min_value=0, max_value=10000, initial=0, help_text="Failed nodes tolerated.")
     health_wait = forms.IntegerField(min_value=0, max_value=3600, initial=5,
@@ -26,11 +26,14 @@ class RolloutForm(forms.Form):
             raise forms.ValidationError("A reason is required.")
         return reason
 
-    def strategy(self) -> tuple[int, str] | None:
+    def clean_max_in_flight(self) -> MaxInFlight:
+        return MaxInFlight.parse(self.cleaned_data["max_in_flight"])
+
+    def strategy(self) -> tuple[int, MaxInFlight] | None:
         """(canaries, max in flight) as typed, the defaults on an unbound form,
         None while either is invalid."""
         if not self.is_bound:
-            return self.fields["canaries"].initial, self.fields["max_in_flight"].initial
+            return self.fields["canaries"].initial, MaxInFlight.parse(self.fields["max_in_flight"].initial)
         self.is_valid()
         data = self.cleaned_data
         if "canaries" not in data or "max_in_flight" not in data:

@@ -9,18 +9,29 @@ from django.core.exceptions import ValidationError
 _MAX_IN_FLIGHT = re.compile(r"([1-9][0-9]{0,3})(%?)")
 
 
-def validate_max_in_flight(value: str) -> None:
-    match = _MAX_IN_FLIGHT.fullmatch(value or "")
-    if not match or (match[2] and int(match[1]) > 100):
-        raise ValidationError(f"{value!r} is not a number of nodes (e.g. 2) or a percentage (e.g. 25%).")
+@dataclass(frozen=True)
+class MaxInFlight:
+    """How many nodes are worked on at once: a number, or a percentage of
+    the nodes taking part. Parsed once where the text comes in (the form,
+    start(), the rollout row); the text is what the row stores and shows."""
+    number: int
+    percent: bool = False
 
+    @classmethod
+    def parse(cls, value) -> "MaxInFlight":
+        if isinstance(value, cls):
+            return value
+        match = _MAX_IN_FLIGHT.fullmatch(value or "") if isinstance(value, str) else None
+        if not match or (match[2] and int(match[1]) > 100):
+            raise ValidationError(f"{value!r} is not a number of nodes (e.g. 2) or a percentage (e.g. 25%).")
+        return cls(int(match[1]), bool(match[2]))
 
-def max_in_flight(value: str, total: int) -> int:
-    """'3' -> 3; '25%' of 10 nodes -> 3 (rounded up, at least 1)."""
-    validate_max_in_flight(value)
-    if value.endswith("%"):
-        return max(1, math.ceil(total * int(value[:-1]) / 100))
-    return int(value)
+    def of(self, total: int) -> int:
+        """'3' -> 3; '25%' of 10 nodes -> 3 (rounded up, at least 1)."""
+        return max(1, math.ceil(total * self.number / 100)) if self.percent else self.number
+
+    def __str__(self) -> str:
+        return f"{self.number}{'%' if self.percent else ''}"
 
 
 def exclusion_reason(node) -> str:
@@ -51,7 +62,7 @@ class Plan:
         return next(i for i, batch in enumerate(self.batches) if node in batch)
 
 
-def make_plan(cluster, target_image: str, *, canaries: int, max_in_flight_value: str, image_size: int | None) -> Plan:
+def make_plan(cluster, target_image: str, *, canaries: int, max_in_flight: MaxInFlight, image_size: int | None) -> Plan:
     plan = Plan()
     for node in cluster.nodes.order_by("address"):
         if not node.is_dea:
@@ -61,7 +72,7 @@ def make_plan(cluster, target_image: str, *, canaries: int, max_in_flight_value:
             plan.excluded.append((node, reason))
         else:
             plan.nodes.append(node)
-    plan.in_flight = max_in_flight(max_in_flight_value, len(plan.nodes))
+    plan.in_flight = max_in_flight.of(len(plan.nodes))
     canary_count = min(canaries, len(plan.nodes))
     if canary_count:
         plan.batches.append(plan.nodes[:canary_count])

@@ -1,4 +1,5 @@
 """Start a rollout (or a rollback): the rows first, then the queue."""
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from images import name_collisions, references
@@ -13,10 +14,14 @@ class RolloutRefused(Exception):
 
 
 def start(*, cluster, target_image: str, target_pull: str, target=None, kind=RolloutKind.ROLLOUT, undoes=None,
-          user, reason: str, canaries: int = 1, max_in_flight: str = "1", failure_threshold: int = 0,
+          user, reason: str, canaries: int = 1, max_in_flight: "str | planning.MaxInFlight" = "1", failure_threshold: int = 0,
           health_wait: int = 5, auto_rollback: bool = True, distribute_only: bool = False) -> Rollout:
     if not reason.strip():
         raise RolloutRefused("A reason is required: it goes into the audit history of every fence restart.")
+    try:
+        in_flight = planning.MaxInFlight.parse(max_in_flight)
+    except ValidationError as error:
+        raise RolloutRefused(f"Max in flight: {error.messages[0]} Nothing was started.") from None
     for what, ref in (("image to activate", target_image), ("image to pull", target_pull)):
         # A rollback's target was read from a node's config: data, never an option for docker.
         try:
@@ -29,7 +34,7 @@ def start(*, cluster, target_image: str, target_pull: str, target=None, kind=Rol
         queueing.require_worker()
     except queueing.NoWorker as error:
         raise RolloutRefused(str(error)) from None
-    plan = planning.make_plan(cluster, target_image, canaries=canaries, max_in_flight_value=max_in_flight, image_size=None)
+    plan = planning.make_plan(cluster, target_image, canaries=canaries, max_in_flight=in_flight, image_size=None)
     if not plan.nodes:
         excluded = "; ".join(f"{node.address}: {why}" for node, why in plan.excluded) or "the cluster has no DEA node"
         raise RolloutRefused(f"No DEA node can take part ({excluded}).")
@@ -43,7 +48,7 @@ def start(*, cluster, target_image: str, target_pull: str, target=None, kind=Rol
             rollout = Rollout.objects.create(
                 cluster=cluster, target=target, target_image=target_image, target_pull=target_pull, kind=kind,
                 undoes=undoes, requested_by=user, requested_by_username=user.get_username(), reason=reason,
-                canaries=canaries, max_in_flight=max_in_flight, failure_threshold=failure_threshold,
+                canaries=canaries, max_in_flight=str(in_flight), failure_threshold=failure_threshold,
                 health_wait=health_wait, auto_rollback=auto_rollback, distribute_only=distribute_only)
             RolloutStep.objects.bulk_create(
                 RolloutStep(rollout=rollout, node=node, phase=Phase.PULL, batch=plan.batch_of(node), image=target_image)

@@ -10,13 +10,14 @@ pytestmark = pytest.mark.django_db
 
 @pytest.mark.parametrize("value, total, expected", [("1", 10, 1), ("3", 10, 3), ("25%", 10, 3), ("1%", 10, 1), ("100%", 7, 7)])
 def test_max_in_flight(value, total, expected):
-    assert planning.max_in_flight(value, total) == expected
+    parsed = planning.MaxInFlight.parse(value)
+    assert parsed.of(total) == expected and str(parsed) == value
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "101%", "two", "5 ; reboot", "", "1.5"])
 def test_bad_max_in_flight_is_refused(value):
     with pytest.raises(ValidationError):
-        planning.validate_max_in_flight(value)
+        planning.MaxInFlight.parse(value)
 
 
 def test_canaries_first_then_batches_and_exclusions_with_reasons():
@@ -29,9 +30,24 @@ def test_canaries_first_then_batches_and_exclusions_with_reasons():
     Node.objects.filter(address="10.0.0.4").update(host_key="")
     Node.objects.filter(address="10.0.0.5").update(reachable=False)
     Node.objects.filter(address="10.0.0.6").update(images=[{"ref": "r/x:1"}])
-    plan = planning.make_plan(cluster, "r/x:1", canaries=1, max_in_flight_value="2", image_size=1000)
+    plan = planning.make_plan(cluster, "r/x:1", canaries=1, max_in_flight=planning.MaxInFlight(2), image_size=1000)
     assert [[n.address for n in batch] for batch in plan.batches] == [["10.0.0.2"], ["10.0.0.6", "10.0.0.7"], ["10.0.0.8"]]
     assert [(n.address, why) for n, why in plan.excluded] == [
         ("10.0.0.3", "in maintenance"), ("10.0.0.4", "host key not trusted"), ("10.0.0.5", "unreachable at the last refresh")]
     assert [n.address for n in plan.needs_pull] == ["10.0.0.2", "10.0.0.7", "10.0.0.8"]
     assert plan.pull_bytes == 3000
+
+
+@pytest.mark.parametrize("value", ["0", "150%", "2; reboot"])
+def test_start_refuses_a_bad_max_in_flight_before_anything(value, django_user_model):
+    from images.models.rollout import Rollout
+    from images.rollouts import start
+
+    cluster = Cluster.objects.create(name="c", core_address="10.0.0.11")
+    user = django_user_model.objects.create_user("ops")
+    with pytest.raises(start.RolloutRefused) as refused:
+        start.start(cluster=cluster, target_image="r/x:2", target_pull="r/x:2", user=user, reason="fix",
+                    max_in_flight=value)
+    assert str(refused.value) == (f"Max in flight: {value!r} is not a number of nodes (e.g. 2) or a percentage "
+                                  "(e.g. 25%). Nothing was started.")
+    assert not Rollout.objects.exists()
