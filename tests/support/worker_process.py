@@ -2,6 +2,7 @@
 for tests where the jobs must run while something else (a killed worker, a
 polling browser) happens in the test process."""
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -37,3 +38,29 @@ def wait_until_registered(timeout: float = 60) -> None:
     while not Worker.all(queue=queueing.get_queue()):
         assert time.monotonic() < deadline, "the rqworker did not register"
         time.sleep(0.2)
+
+
+def _descendants(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = [int(child) for child in (task / "children").read_text().split()]
+        except FileNotFoundError:
+            continue
+        for child in children:
+            found += [child, *_descendants(child)]
+    return found
+
+
+def kill_worker(worker: subprocess.Popen) -> None:
+    """SIGKILL the worker and the work horse running its job: RQ's horse
+    calls os.setpgrp(), so killing the worker's process group alone leaves
+    the job running to its end."""
+    horses = _descendants(worker.pid)
+    os.killpg(worker.pid, signal.SIGKILL)
+    for pid in horses:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    worker.wait()
