@@ -12,11 +12,12 @@ from datetime import timedelta
 PERIOD = 10  # seconds between two reconciler runs
 CHAIN_KEY = "stackato_dash:reconciler:next"  # holds the id of the next scheduled run
 RECONCILE_JOB = "job_runs.reconciler.reconcile_job"
-# Take the key if it is free, or if it names the run that is asking (the
-# chain handing over to its next run): never two chains at once.
+# Take the key if it is free, if it names the run that is asking (the chain
+# handing over to its next run), or if the run it names is gone from Redis
+# (a queue emptied by hand): never two chains at once, never none.
 _TAKE = """
 local holder = redis.call('GET', KEYS[1])
-if holder and holder ~= ARGV[1] then return 0 end
+if holder and holder ~= ARGV[1] and redis.call('EXISTS', 'rq:job:' .. holder) == 1 then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
 return 1
 """

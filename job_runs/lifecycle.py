@@ -12,6 +12,8 @@ finds it and calls the job's on_lost hook (on_error unless it says otherwise).
     def build_image_version(version_id): ...
 """
 import functools
+import os
+import socket
 import time
 import uuid
 
@@ -83,6 +85,7 @@ def _start(object_id) -> int | None:
                 "func_name": rq_job.func_name, "object_id": str(object_id), "description": rq_job.description or ""})
             run.status, run.started_at, run.last_heartbeat = RunStatus.RUNNING, now, now
             run.worker_name, run.attempts, run.finished_at, run.reason = rq_job.worker_name or "", run.attempts + 1, None, ""
+            run.hostname, run.pid = socket.gethostname(), os.getpid()
             run.save()
         return run.pk
     return _with_retries(claim)

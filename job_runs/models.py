@@ -27,6 +27,10 @@ class JobRun(models.Model):
     status = models.CharField(max_length=12, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True)
     reason = models.TextField(blank=True)
     worker_name = models.CharField(max_length=200, blank=True)
+    # The process running the body (RQ's work horse, in a process group of
+    # its own: it can outlive a killed worker and still be working).
+    hostname = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0, help_text="Times a worker started it.")
     enqueued_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -6,7 +6,8 @@ what was lost, while the other workers go on working.
 What "lost" means, for an unfinished row:
 - queued, and its RQ job is gone (Redis emptied): queued again, same id;
 - running (or started in RQ), and the worker running it is gone (not
-  registered, or its process is dead on this machine), or RQ ended the job
+  registered, or its process is dead on this machine) and so is the
+  process that ran the body, on this machine, or RQ ended the job
   without the job ending the row (a work horse killed at its timeout):
   the row ends errored and the job's on_lost hook ends or re-queues its
   domain row (a rollout step is queued again: it looks at the node first).
@@ -15,6 +16,7 @@ import logging
 import os
 import socket
 from datetime import timedelta
+from pathlib import Path
 
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -53,13 +55,17 @@ def live_workers(queue) -> dict[str, Worker]:
 
 
 def _pid_alive(pid: int) -> bool:
+    """A zombie is dead: a killed worker's orphans may wait long for a reaper."""
     try:
         os.kill(pid, 0)
-        return True
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return True  # no /proc here: kill(0) said it exists
 
 
 def reconcile(queue) -> list[str]:
@@ -86,6 +92,8 @@ def _settle(queue, run: JobRun, rq_job, workers) -> str:
         return ""
     worker_name = (rq_job.worker_name if rq_job is not None else "") or run.worker_name
     if status == JobStatus.STARTED or (status is None and run.status == RunStatus.RUNNING):
+        if run.hostname == socket.gethostname() and run.pid and _pid_alive(run.pid):
+            return ""  # its process still works (a work horse outlives its killed worker): it ends the row
         if worker_name in workers:
             if rq_job is not None and rq_job.last_heartbeat:
                 JobRun.objects.filter(pk=run.pk).update(last_heartbeat=rq_job.last_heartbeat)

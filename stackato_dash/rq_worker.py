@@ -32,10 +32,23 @@ def _json_only(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
     return args, kwargs
 
 
+# RQ's scheduler (which runs the job reconciler, job_runs/chain.py) runs in
+# one worker at a time, under a lock that expires 61 s after that worker
+# dies; the others only try to take it over in their maintenance, every
+# 10 minutes and only between two waits for a job (405 s by default). Both
+# are shortened so a killed scheduler's work moves on within about 2 min.
+MAINTENANCE_EVERY = 30  # seconds
+
+
 class JSONWorker(Worker):
     def __init__(self, *args, **kwargs):
         args, kwargs = _json_only(args, kwargs)
+        kwargs["maintenance_interval"] = MAINTENANCE_EVERY
         super().__init__(*args, **kwargs)
+
+    @property
+    def dequeue_timeout(self) -> int:
+        return min(super().dequeue_timeout, MAINTENANCE_EVERY)
 
     def work(self, *args, **kwargs):
         # A starting worker makes sure the job reconciler's periodic run is

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from images.models.rollout import Rollout, RolloutStatus
 from job_runs import reconciler
+from job_runs.models import JobRun
 from stackato_dash import queueing
 from nodes.models import FenceRestart
 from sandbox import knobs, layout
@@ -28,7 +29,7 @@ def test_a_killed_worker_mid_rollout_is_recovered(admin_client, rollout_sandbox,
     canary = layout.deas(rollout_sandbox)[0]
     knobs.apply(Path(rollout_sandbox["state_dir"]), canary["name"], "restart-delay", "3")
     worker_alive.register_death()  # from here a real worker process carries the jobs
-    worker = start_worker()
+    worker, horse = start_worker(), None
     try:
         wait_until_registered()
         deadline = time.monotonic() + 60
@@ -36,12 +37,19 @@ def test_a_killed_worker_mid_rollout_is_recovered(admin_client, rollout_sandbox,
             "action": "roll_out", "_selected_action": [version.pk], "post": "yes", **STRATEGY})
         assert response.status_code == 302, response.content[-2000:]
         rollout = Rollout.objects.get()
-        while not rollout.steps.filter(phase="restart", status="running").exists():
+        # The audit row is written ahead of the restart command: killed from
+        # here, the restart was sent or is about to be.
+        while not FenceRestart.objects.filter(correlation_id=rollout.pk, node_address=canary["address"]).exists():
             assert time.monotonic() < deadline, rollout.steps.values_list("phase", "status")
             time.sleep(0.2)
-        time.sleep(1)
+        step = rollout.steps.get(phase="restart", node__address=canary["address"])
+        horse = JobRun.objects.get(rq_job_id=step.job_id).pid
     finally:
+        # The worker and its work horse (RQ gives it a process group of its
+        # own: alone it would go on with the step), as when the machine dies.
         os.killpg(worker.pid, signal.SIGKILL)
+        if horse:
+            os.killpg(horse, signal.SIGKILL)
         worker.wait()
     rollout.refresh_from_db()
     assert rollout.status == RolloutStatus.ACTIVATING  # left mid-flight by the kill

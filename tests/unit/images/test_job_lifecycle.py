@@ -2,6 +2,8 @@
 Redis and an RQ worker in this process: whatever escapes a job ends its
 rows errored with the reason; the reconciler ends a job whose worker died
 and queues again one that Redis lost, while other workers are alive."""
+import os
+import socket
 import threading
 from datetime import timedelta
 
@@ -134,3 +136,18 @@ def test_a_build_stopped_by_its_job_timeout_ends_errored_with_the_reason(make_ve
     assert version.status == Status.ERRORED
     assert version.status_reason.startswith("the job could not run to its end: JobTimeoutException: ")
     assert JobRun.objects.get(rq_job_id=job_id).status == "errored"
+
+
+def test_a_work_horse_still_running_after_its_worker_died_is_left_to_finish(make_version, clean_queue):
+    """RQ's work horse has a process group of its own: a killed worker's
+    horse may go on and end the row itself; nothing is ended under it."""
+    version = make_version()
+    job_id = queue_build(version)
+    worker = dead_worker(clean_queue)
+    transitions.start(version.pk, Status.BUILDING, transitions.QUEUED_FOR_BUILD)
+    JobRun.objects.filter(rq_job_id=job_id).update(status="running", worker_name=worker.name,
+                                                   hostname=socket.gethostname(), pid=os.getpid())
+    started_by(clean_queue, job_id, worker)
+    assert reconciler.reconcile(clean_queue) == []
+    version.refresh_from_db()
+    assert version.status == Status.BUILDING and JobRun.objects.get(rq_job_id=job_id).status == "running"
