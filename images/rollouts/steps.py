@@ -15,7 +15,7 @@ from images.rollouts.fence_check import NotVerified
 from nodes import remote, ssh
 from nodes.kato import Kato, KatoError
 from nodes.models.cluster import Cluster
-from nodes.models.fence_restart import FenceRestart, Outcome
+from nodes.models.fence_restart import AppendOnlyError, FenceRestart, Outcome
 from nodes.supervisor import Supervisor
 
 
@@ -176,8 +176,11 @@ def _look_at_open_rows(step, fence):
         ours = row.correlation_id == step.rollout_id and row.image_after == step.image
         if ours and fence_check.started_since(fence, row.started_at, step.fence_pid_before):
             return row
-        outcome = audit.resolve(row, fence, step.fence_pid_before if ours else None,
-                                how=f"looked at by {step.phase} step {step.pk} (attempt {step.attempt})")
+        try:
+            outcome = audit.resolve(row, fence, step.fence_pid_before if ours else None,
+                                    how=f"looked at by {step.phase} step {step.pk} (attempt {step.attempt})")
+        except AppendOnlyError:
+            continue  # its own attempt completed it meanwhile
         if ours and outcome == Outcome.FAILED:  # the lost restart happened and failed: not sent again
             raise StepFailed(row.output_excerpt)
     return None
@@ -275,7 +278,12 @@ def _write_audit(step, audit_row, since, outcome: str, exit_code, output: str) -
     """audit_row: the row written ahead of this restart (completed now), True
     for a restart only observed (a row written now), False for none."""
     if isinstance(audit_row, FenceRestart):
-        audit.complete(audit_row, outcome=outcome, exit_code=exit_code, output=output)
+        try:
+            audit.complete(audit_row, outcome=outcome, exit_code=exit_code, output=output)
+        except AppendOnlyError:
+            # Completed meanwhile by the attempt that sent it (a work horse that
+            # outlived its worker): its outcome stands, no second row.
+            logger.warning("fence restart row %s was completed by another attempt", audit_row.pk)
     elif audit_row:
         audit.record(step, started_at=_audit_start(step, since), image_before=_image_before(step), outcome=outcome,
                      exit_code=exit_code, output=output)

@@ -159,3 +159,12 @@ def test_the_retry_does_not_restart_again_when_the_lost_restart_failed(step, nod
         steps.restart(step, session=None)
     assert node.restarts == 0
     assert list(FenceRestart.objects.values_list("pk", "outcome")) == [(lost.pk, Outcome.FAILED)]
+
+
+def test_a_row_completed_meanwhile_by_the_attempt_that_sent_it_keeps_that_outcome(step):
+    """A work horse that outlived its worker completes its row while the
+    retry verifies the same restart: the retry neither fails nor adds a row."""
+    adopted = audit.write_ahead(step, image_before=PREVIOUS)
+    audit.complete(FenceRestart.objects.get(pk=adopted.pk), outcome=Outcome.SUCCEEDED, output="by the horse")
+    steps._write_audit(step, adopted, adopted.started_at, Outcome.SUCCEEDED, None, "by the retry")
+    assert list(FenceRestart.objects.values_list("outcome", "output_excerpt")) == [(Outcome.SUCCEEDED, "by the horse")]
