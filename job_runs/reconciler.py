@@ -113,9 +113,13 @@ def _settle(queue, run: JobRun, rq_job, workers) -> str:
             return ""  # still being run
         why = f"the worker running it ({worker_name or 'unknown'}) is gone"
     else:
-        why = f"RQ ended its job as {status} but the job did not record an ending"
-        if rq_job is not None and status == JobStatus.FAILED:
-            why += f" ({_last_line(rq_job)})"
+        last = _last_line(rq_job) if rq_job is not None and status == JobStatus.FAILED else ""
+        if "AbandonedJobError" in last:
+            # Another worker's registry clean-up got there first: RQ's words
+            # for the same loss, said the operator's way.
+            why = f"the worker running it ({worker_name or 'unknown'}) is gone"
+        else:
+            why = f"RQ ended its job as {status} but the job did not record an ending" + (f" ({last})" if last else "")
     return _lost(run, why)
 
 

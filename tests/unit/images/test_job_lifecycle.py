@@ -93,6 +93,33 @@ def test_the_reconciler_ends_a_build_whose_worker_died_and_it_can_be_built_again
     alive.register_death()
 
 
+def test_a_build_rqs_own_clean_up_failed_as_abandoned_is_named_by_its_lost_worker(make_version, clean_queue):
+    """Another worker's registry clean-up can reach a dead worker's job
+    before the reconciler does; the operator still reads why it ended."""
+    version = make_version()
+    job_id = queue_build(version)
+    worker = dead_worker(clean_queue)
+    transitions.start(version.pk, Status.BUILDING, transitions.QUEUED_FOR_BUILD)
+    JobRun.objects.filter(rq_job_id=job_id).update(status="running", worker_name=worker.name,
+                                                   started_at=timezone.now())
+    started_by(clean_queue, job_id, worker)
+    # What rq's StartedJobRegistry.cleanup does to an abandoned job.
+    job = clean_queue.fetch_job(job_id)
+    with clean_queue.connection.pipeline() as pipeline:
+        job.set_status("failed", pipeline=pipeline)
+        job._handle_failure("Moved to FailedJobRegistry, due to AbandonedJobError, at 2026-11-29 16:56:47",
+                            pipeline, worker_name="")
+        pipeline.execute()
+    alive = register_idle_worker()
+
+    assert reconciler.reconcile(clean_queue) == [f"Build {version}: lost: the worker running it ({worker.name}) is gone"]
+    version.refresh_from_db()
+    assert (version.status, version.status_reason) == (
+        Status.ERRORED, f"lost: the worker running it ({worker.name}) is gone")
+    assert version.can_build
+    alive.register_death()
+
+
 def test_the_reconciler_leaves_a_job_whose_worker_is_alive(make_version, clean_queue):
     version = make_version()
     job_id = queue_build(version)
