@@ -153,6 +153,13 @@ def restart(step, session) -> str:
             audit.complete(row, outcome=Outcome.TIMED_OUT, output=str(error))
             raise StepFailed(str(error)) from None
         except KatoError as error:
+            # A retry's restart can collide with the one its lost attempt sent,
+            # still running on the node (kato then says "abnormal termination"):
+            # if a fence started since this row and runs, that restart is verified.
+            if step.attempt > 1:
+                collided = _after_collision(step, session, kato, supervisor, row, before, error)
+                if collided is not None:
+                    return collided
             result = error.result
             audit.complete(row, outcome=Outcome.FAILED, exit_code=result.exit_code if result else None,
                            output=str(error))
@@ -165,6 +172,25 @@ def restart(step, session) -> str:
         if row.is_open:  # an error in verification, the database, a bug: the restart was sent
             _complete_quietly(row, Outcome.UNVERIFIED, f"{type(error).__name__}: {error}")
         raise
+
+
+def _after_collision(step, session, kato, supervisor, row, before, error):
+    """The retry's restart met the one its lost attempt sent, which reached
+    the node late (kato: "abnormal termination"). A fence started since this
+    row is that restart, verified; a fence the two left stopped is started
+    once more. None: kato's error stands."""
+    now = fence_check.settled(supervisor)
+    said = f"kato said: {ssh.excerpt(str(error))}; a restart sent by the lost attempt reached the node meanwhile"
+    if fence_check.started_since(now, row.started_at, before.pid):
+        return _verify(step, session, since=row.started_at, exit_code=None, audit_row=row, note=said)
+    if now.running:
+        return None
+    try:
+        result = kato.process_restart("fence", timeout=settings.SSH_COMMAND_TIMEOUT)
+    except KatoError:
+        return None
+    return _verify(step, session, since=row.started_at, exit_code=result.exit_code, output=result.stdout,
+                   audit_row=row, note=f"{said}; fence was left {now.state} and was restarted once more")
 
 
 def _look_at_open_rows(step, fence):

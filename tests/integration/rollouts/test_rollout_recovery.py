@@ -51,6 +51,11 @@ def test_a_killed_worker_mid_rollout_is_recovered(admin_client, rollout_sandbox,
         if horse:
             os.killpg(horse, signal.SIGKILL)
         worker.wait()
+    # SIGKILL is delivered, not yet done: the reconciler rightly leaves a horse that is still alive.
+    gone = time.monotonic() + 30
+    while horse and reconciler._pid_alive(horse):
+        assert time.monotonic() < gone, f"work horse {horse} still alive after SIGKILL"
+        time.sleep(0.1)
     rollout.refresh_from_db()
     assert rollout.status == RolloutStatus.ACTIVATING  # left mid-flight by the kill
     assert rollout.steps.filter(status="running").exists()
@@ -59,7 +64,9 @@ def test_a_killed_worker_mid_rollout_is_recovered(admin_client, rollout_sandbox,
     assert len(report) == 1 and "restart" in report[0] and "lost: the worker running it" in report[0], report
     run_queued_jobs()
     rollout.refresh_from_db()
-    assert rollout.status == RolloutStatus.SUCCEEDED, rollout.decisions
+    assert rollout.status == RolloutStatus.SUCCEEDED, (
+        rollout.decisions, list(rollout.steps.filter(phase="restart").values_list("node__address", "status", "output")),
+        list(FenceRestart.objects.values_list("node_address", "outcome", "output_excerpt")))
     assert "is gone; queued again (the step looks at the node first)" in rollout.decisions
     for entry in layout.deas(rollout_sandbox):
         assert fence(rollout_sandbox, entry["name"]) == ("RUNNING", version.registry_reference)
