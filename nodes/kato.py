@@ -141,22 +141,23 @@ class Kato:
 
     def desired_image(self, behaviour: str, component: str = "fence", key: str | None = None) -> str:
         """The image fence is configured to run (3.4: the first of the list)."""
-        value = self.config_get(component, key or image_key(behaviour))
+        key = key or image_key(behaviour)
+        value = self.config_get(component, key)
+
+        def bad(what: str) -> KatoError:
+            return KatoError(f"{self._where()}: {component} {key} {what}")
         if image_is_list(behaviour):
             if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-                raise KatoError(f"{self._where()}: {component} {key or image_key(behaviour)} should be a non-empty list of image "
-                                f"references, not {value!r:.200}")
+                raise bad(f"should be a non-empty list of image references, not {value!r:.200}")
             value = value[0]
         if not isinstance(value, str) or not value:
-            raise KatoError(f"{self._where()}: {component} {key or image_key(behaviour)} should be an image reference, "
-                            f"not {value!r:.200}")
+            raise bad(f"should be an image reference, not {value!r:.200}")
         # The node's word is data, not an argument: it later goes into docker
         # and kato commands (a rollback pulls it), so it must be a reference.
         try:
             references.parse(value)
         except ValueError as error:
-            raise KatoError(f"{self._where()}: {component} {key or image_key(behaviour)} names something that is not "
-                            f"an image reference ({error}); refusing to use it") from None
+            raise bad(f"names something that is not an image reference ({error}); refusing to use it") from None
         return value
 
     def set_desired_image(self, behaviour: str, ref: str, component: str = "fence", key: str | None = None,
