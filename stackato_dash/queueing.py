@@ -55,7 +55,8 @@ def enqueue(func, *ids, **options):
     return job
 
 
-def enqueue_on_commit(func, *ids, description: str = "") -> None:
-    """After commit, so a job never runs before the rows it reads exist."""
+def enqueue_on_commit(func, *ids, description: str = "", **options) -> None:
+    """After commit, so a job never runs before the rows it reads exist
+    (at once when no transaction is open). options: RQ's (job_id, job_timeout)."""
     primary_keys(ids)
-    transaction.on_commit(lambda: enqueue(func, *ids, description=description or None))
+    transaction.on_commit(lambda: enqueue(func, *ids, description=description or None, **options))

@@ -60,5 +60,5 @@ def request(rollout, *, roll_back: bool) -> str:
         locked.cancel_requested, locked.cancel_rolls_back = True, roll_back
         engine.decide(locked, "cancel requested: " + ("stop and roll back" if roll_back else "stop here"))
         locked.save(update_fields=["cancel_requested", "cancel_rolls_back", "decisions"])
-        transaction.on_commit(lambda: enqueue_advance(locked.pk))
+        enqueue_advance(locked.pk)  # after commit
     return f"{locked}: cancel requested ({'stop and roll back' if roll_back else 'stop here'}); it acts before its next step."

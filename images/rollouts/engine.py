@@ -1,9 +1,12 @@
 """What a rollout does next. Called after every step a worker finishes (and
 once at start): under a row lock it reads the steps, decides, records the
-decision on the row, and queues the next steps. No loop waits anywhere: the
-queue and the workers carry the work, so more workers give more parallelism.
+decision on the row, marks the next steps queued and returns them. It
+queues nothing itself: jobs.advance() hands the decision to the queue once
+the rows are committed. No loop waits anywhere: the queue and the workers
+carry the work, so more workers give more parallelism.
 """
 import uuid
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,14 +16,25 @@ from images.models.rollout import BAD, DONE, IN_FLIGHT, Phase, Rollout, RolloutS
 WORK_PHASES = (Phase.RESTART, Phase.OBSERVE)
 
 
-def advance(rollout_id) -> None:
+@dataclass
+class Decision:
+    """What one advance() decided to run: the steps it marked queued, each
+    with its RQ job id already saved on the row, in the order to queue them."""
+    rollout_id: object
+    queue: list[int] = field(default_factory=list)  # RolloutStep primary keys
+
+
+def advance(rollout_id) -> Decision:
+    decision = Decision(rollout_id)
     with transaction.atomic():
         rollout = Rollout.objects.select_for_update().select_related("cluster").get(pk=rollout_id)
         if rollout.is_finished:
-            return
+            return decision
         {RolloutStatus.PLANNED: _distributing, RolloutStatus.DISTRIBUTING: _distributing,
-         RolloutStatus.ACTIVATING: _activating, RolloutStatus.ROLLING_BACK: _rolling_back}[rollout.status](rollout)
+         RolloutStatus.ACTIVATING: _activating, RolloutStatus.ROLLING_BACK: _rolling_back}[rollout.status](
+            rollout, decision)
         rollout.save()
+    return decision
 
 
 def decide(rollout, line: str) -> None:
@@ -42,10 +56,8 @@ def _limit(rollout, total: int) -> int:
     return rollout.in_flight.of(total)
 
 
-def _launch(steps, limit: int) -> None:
-    """Queue pending steps while fewer than `limit` of them are in flight."""
-    from images.rollouts.jobs import enqueue_step
-
+def _launch(decision: Decision, steps, limit: int) -> None:
+    """Mark pending steps queued while fewer than `limit` of them are in flight."""
     in_flight = sum(step.status in IN_FLIGHT for step in steps)
     for step in steps:
         if in_flight >= limit:
@@ -54,7 +66,7 @@ def _launch(steps, limit: int) -> None:
             step.status = StepStatus.QUEUED
             step.job_id = str(uuid.uuid4())
             step.save(update_fields=["status", "job_id"])
-            transaction.on_commit(lambda s=step: enqueue_step(s))
+            decision.queue.append(step.pk)
             in_flight += 1
 
 
@@ -69,7 +81,7 @@ def _addresses(steps) -> str:
     return ", ".join(step.node.address for step in steps)
 
 
-def _distributing(rollout) -> None:
+def _distributing(rollout, decision: Decision) -> None:
     if rollout.status == RolloutStatus.PLANNED:
         rollout.status = RolloutStatus.DISTRIBUTING
         rollout.started_at = timezone.now()
@@ -86,7 +98,7 @@ def _distributing(rollout) -> None:
         else:
             finish(rollout, RolloutStatus.CANCELLED, "cancelled during distribution: the cluster config was not changed")
         return
-    _launch(pulls, _limit(rollout, len(pulls)))
+    _launch(decision, pulls, _limit(rollout, len(pulls)))
     if all(step.status == StepStatus.SUCCEEDED for step in pulls) and rollout.distribute_only:
         finish(rollout, RolloutStatus.SUCCEEDED, f"all {len(pulls)} nodes hold {rollout.target_image}; "
                                                  "not activated (distribute only)")
@@ -94,7 +106,7 @@ def _distributing(rollout) -> None:
         rollout.status = RolloutStatus.ACTIVATING
         decide(rollout, f"all {len(pulls)} nodes hold {rollout.target_image}; activating")
         _create_activation_steps(rollout, pulls)
-        _activating(rollout)
+        _activating(rollout, decision)
 
 
 def _smoke_nodes(rollout, pulls) -> list:
@@ -119,7 +131,7 @@ def _create_activation_steps(rollout, pulls) -> None:
             image=rollout.target_image, fence_pid_before=pull.fence_pid_before)
 
 
-def _gate(rollout, phase, cancellable: bool = True) -> str:
+def _gate(rollout, decision: Decision, phase, cancellable: bool = True) -> str:
     """'done', 'wait', 'bad' or 'cancelled' for a phase that must finish on
     every node before anything else runs (smoke tests, config set). Setting
     the config back is not cancellable: a rollback always completes."""
@@ -132,13 +144,13 @@ def _gate(rollout, phase, cancellable: bool = True) -> str:
     if rollout.cancel_requested and cancellable:
         _skip_pending(steps)
         return "wait" if any(step.status in IN_FLIGHT for step in steps) else "cancelled"
-    _launch(steps, _limit(rollout, len(steps)))
+    _launch(decision, steps, _limit(rollout, len(steps)))
     return "wait"
 
 
-def _activating(rollout) -> None:
+def _activating(rollout, decision: Decision) -> None:
     for phase, what in ((Phase.SMOKE, "the smoke test"), (Phase.CONFIG, "setting the cluster config")):
-        gate = _gate(rollout, phase)
+        gate = _gate(rollout, decision, phase)
         if gate == "wait":
             return
         if gate == "cancelled":
@@ -152,7 +164,7 @@ def _activating(rollout) -> None:
                 finish(rollout, RolloutStatus.FAILED, f"{what} failed on {_addresses(bad)} ({bad[0].output[-300:]}): "
                                                       "the cluster config was not changed and no fence was restarted")
             else:
-                _fail(rollout, f"{what} failed: {bad[0].output[-300:]}")
+                _fail(rollout, decision, f"{what} failed: {bad[0].output[-300:]}")
             return
     work = _steps(rollout, *WORK_PHASES)
     failed = [step for step in work if step.status in BAD]
@@ -163,18 +175,18 @@ def _activating(rollout) -> None:
         if any(step.status in IN_FLIGHT for step in work):
             return
         why = "the canary failed" if canary_failed else f"{len(failed)} node(s) failed, more than the threshold of {rollout.failure_threshold}"
-        _fail(rollout, f"{why} ({_addresses(failed)})")
+        _fail(rollout, decision, f"{why} ({_addresses(failed)})")
         return
-    if rollout.cancel_requested and _cancelled_after_config(rollout, work):
+    if rollout.cancel_requested and _cancelled_after_config(rollout, decision, work):
         return
     limit = _limit(rollout, len(work))
     if rollout.cluster.fence_reloads_on_change:
-        _launch(work, limit)
+        _launch(decision, work, limit)
     else:
         # Batches in order: the next starts only when the one before is done.
         current = min((step.batch for step in work if step.status not in DONE), default=None)
         if current is not None:
-            _launch([step for step in work if step.batch == current], limit)
+            _launch(decision, [step for step in work if step.batch == current], limit)
     if all(step.status in DONE for step in work):
         if rollout.cancel_requested:
             finish(rollout, RolloutStatus.CANCELLED, _where_it_stopped(rollout, work))
@@ -186,7 +198,7 @@ def _activating(rollout) -> None:
 RELOADS_NOTE = "every DEA reloads on it (3.0.1+)"
 
 
-def _cancelled_after_config(rollout, work) -> bool:
+def _cancelled_after_config(rollout, decision: Decision, work) -> bool:
     """Cancel once the config names the target: True when the rollout stops
     (or waits for the steps in flight), False when its steps go on.
     "Stop and roll back" sets the config back and restarts what switched.
@@ -208,7 +220,7 @@ def _cancelled_after_config(rollout, work) -> bool:
         finish(rollout, RolloutStatus.CANCELLED, "the image it replaced is unknown, so it cannot roll back; "
                                                  + _where_it_stopped(rollout, work))
     else:
-        _roll_back(rollout, "cancelled: stop and roll back")
+        _roll_back(rollout, decision, "cancelled: stop and roll back")
     return True
 
 
@@ -227,15 +239,15 @@ def _where_it_stopped(rollout, work) -> str:
     return picture + (f"; did not verify on {bad}" if bad else "") + rest
 
 
-def _fail(rollout, reason: str) -> None:
+def _fail(rollout, decision: Decision, reason: str) -> None:
     # A cancel with "stop and roll back" asked for the rollback too.
     if not ((rollout.auto_rollback or rollout.cancel_rolls_back) and rollout.previous_image):
         finish(rollout, RolloutStatus.FAILED, f"{reason}; not rolled back")
         return
-    _roll_back(rollout, reason)
+    _roll_back(rollout, decision, reason)
 
 
-def _roll_back(rollout, reason: str) -> None:
+def _roll_back(rollout, decision: Decision, reason: str) -> None:
     """The config back first (never cancelled), then the nodes that need it."""
     rollout.status = RolloutStatus.ROLLING_BACK
     decide(rollout, f"{reason}; rolling back to {rollout.previous_image}")
@@ -247,11 +259,11 @@ def _roll_back(rollout, reason: str) -> None:
         if reload or step.attempt:
             RolloutStep.objects.create(rollout=rollout, node=step.node, phase=Phase.REVERT, batch=step.batch,
                                        image=rollout.previous_image)
-    _rolling_back(rollout)
+    _rolling_back(rollout, decision)
 
 
-def _rolling_back(rollout) -> None:
-    gate = _gate(rollout, Phase.REVERT_CONFIG, cancellable=False)
+def _rolling_back(rollout, decision: Decision) -> None:
+    gate = _gate(rollout, decision, Phase.REVERT_CONFIG, cancellable=False)
     if gate == "wait":
         return
     reverts = _steps(rollout, Phase.REVERT)
@@ -259,7 +271,7 @@ def _rolling_back(rollout) -> None:
         _skip_pending(reverts)
         finish(rollout, RolloutStatus.ERRORED, "could not set the cluster config back; nodes are shown with their images")
         return
-    _launch(reverts, _limit(rollout, len(reverts) or 1))
+    _launch(decision, reverts, _limit(rollout, len(reverts) or 1))
     if all(step.status in DONE for step in reverts):
         failed = [step for step in reverts if step.status in BAD]
         note = f"; fence did not come back on {_addresses(failed)}" if failed else ""

@@ -1,4 +1,7 @@
-"""RQ entry points for rollouts: they take ids only and re-read the rows."""
+"""RQ entry points for rollouts, and how the engine's decisions reach the
+queue: the engine (engine.py) decides and returns the steps to run; advance()
+here queues them through stackato_dash.queueing once the rows are committed.
+Jobs take ids only and re-read the rows."""
 from django.conf import settings
 from django.utils import timezone
 
@@ -8,12 +11,26 @@ from job_runs import lifecycle
 from stackato_dash import queueing
 
 
+def advance(rollout_id) -> engine.Decision:
+    """The rollout decides; the steps it decided to run are queued after commit."""
+    decision = engine.advance(rollout_id)
+    for step in RolloutStep.objects.filter(pk__in=decision.queue).select_related("node", "rollout").order_by("pk"):
+        enqueue_step(step)
+    return decision
+
+
 def _step_errored(step_id: int, reason: str) -> None:
     """Something escaped the step (a job timeout, a locked database, a bug):
     the step ends errored with the reason, and the rollout decides on that."""
     RolloutStep.objects.filter(pk=step_id, status__in=IN_FLIGHT).update(
         status=StepStatus.ERRORED, output=reason, finished_at=timezone.now())
-    engine.advance(_rollout_of(step_id))
+    advance(_rollout_of(step_id))
+
+
+def _step_lost(step_id: int, reason: str) -> None:
+    # Back through the rollout (pending, then queued by the engine with its
+    # timeout); the step looks at the node before doing anything.
+    advance(recover.requeue_lost_step(step_id, reason))
 
 
 def _step_outcome(step_id: int, result) -> tuple[str, str]:
@@ -27,35 +44,34 @@ def _rollout_of(step_id: int):
     return RolloutStep.objects.values_list("rollout_id", flat=True).get(pk=step_id)
 
 
-# A lost step goes back through the rollout (pending, then queued by the
-# engine with its timeout); it looks at the node before doing anything.
-@lifecycle.job(on_error=_step_errored, on_lost=recover.requeue_lost_step, requeue=recover.requeue_lost_step,
-               outcome=_step_outcome)
+@lifecycle.job(on_error=_step_errored, on_lost=_step_lost, requeue=_step_lost, outcome=_step_outcome)
 def run_rollout_step(step_id: int) -> None:
     steps.run(step_id)
     # Whatever happened to this step, the rollout decides what comes next
     # (after an exception, _step_errored does).
-    engine.advance(_rollout_of(step_id))
+    advance(_rollout_of(step_id))
 
 
 def _decide_again(rollout_id, reason: str) -> None:
-    engine.advance(rollout_id)
+    advance(rollout_id)
 
 
 @lifecycle.job(on_error=None, on_lost=_decide_again)
 def advance_rollout(rollout_id) -> None:
-    engine.advance(rollout_id)
+    advance(rollout_id)
 
 
 def enqueue_step(step) -> None:
+    """Under the job id the engine saved on the step, once the rows are committed."""
     # Long enough for a reload that does not show (3.0.1+), then fence settling,
     # the restart command, fence coming up and the health wait.
     timeout = int(settings.SSH_COMMAND_TIMEOUT + fence_check.RELOAD_WAIT + 2 * fence_check.FENCE_START_TIMEOUT
                   + step.rollout.health_wait + 120)
-    queueing.enqueue(run_rollout_step, step.pk, job_id=step.job_id, job_timeout=timeout,
-                     description=f"rollout {step.rollout_id}: {step.phase} on {step.node.address}")
+    queueing.enqueue_on_commit(run_rollout_step, step.pk, job_id=step.job_id, job_timeout=timeout,
+                               description=f"rollout {step.rollout_id}: {step.phase} on {step.node.address}")
 
 
 def enqueue_advance(rollout_id) -> None:
+    """After commit: a rollout started or cancelled decides in a worker."""
     # A rollout's id is a UUID: it travels as a string (jobs are JSON).
-    queueing.enqueue(advance_rollout, str(rollout_id), description=f"rollout {rollout_id}: decide")
+    queueing.enqueue_on_commit(advance_rollout, str(rollout_id), description=f"rollout {rollout_id}: decide")

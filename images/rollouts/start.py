@@ -4,8 +4,8 @@ from django.db import IntegrityError, transaction
 
 from images import name_collisions, references
 from images.models.rollout import Phase, Rollout, RolloutKind, RolloutStep
+from images.rollouts import jobs, pull_check
 from images.rollouts import plan as planning
-from images.rollouts import pull_check
 from stackato_dash import queueing
 
 
@@ -53,8 +53,7 @@ def start(*, cluster, target_image: str, target_pull: str, target=None, kind=Rol
             RolloutStep.objects.bulk_create(
                 RolloutStep(rollout=rollout, node=node, phase=Phase.PULL, batch=plan.batch_of(node), image=target_image)
                 for node in plan.nodes)
-            from images.rollouts.jobs import enqueue_advance
-            transaction.on_commit(lambda: enqueue_advance(rollout.pk))
+            jobs.enqueue_advance(rollout.pk)
     except IntegrityError:
         raise RolloutRefused(f"{cluster} already has a rollout in progress: wait for it, or cancel it.") from None
     return rollout

@@ -1,7 +1,8 @@
 """The engine's decisions, one row per branch: the step rows are put in a
 state directly in the database, advance() runs, and the row says what the
-rollout became and which steps it queued. No sandbox, no worker: only the
-enqueue is stubbed (it records what would have been queued).
+rollout became and which steps its decision queues (advance() returns them;
+it queues nothing itself). No sandbox, no worker; one test follows the
+decision into a real Redis through jobs.advance().
 
 Steps are written one letter per node (nodes 0, 1, 2 in address order):
 p pending, q queued, r running, s succeeded, f failed, e errored, k skipped,
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from images.models.rollout import Phase, Rollout, RolloutStatus, RolloutStep
-from images.rollouts import engine
+from images.rollouts import engine, jobs
 from nodes.models import Cluster, Node
 
 pytestmark = pytest.mark.django_db
@@ -197,21 +198,22 @@ ROWS = [
 ]
 
 
-@pytest.fixture
-def queued(monkeypatch):
-    """What advance() queued, instead of RQ."""
-    sent = []
-    monkeypatch.setattr("images.rollouts.jobs.enqueue_step", lambda step: sent.append((step.phase, step.node.address)))
-    return sent
+def queued_by(decision: engine.Decision) -> list:
+    """(phase, address) of each step the decision queues; each is marked
+    queued under the job id it will be queued with."""
+    steps = [RolloutStep.objects.select_related("node").get(pk=pk) for pk in decision.queue]
+    assert all(step.status == "queued" and step.job_id for step in steps)
+    return [(step.phase, step.node.address) for step in steps]
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[row.name for row in ROWS])
-def test_advance(row, queued, django_capture_on_commit_callbacks):
+def test_advance(row):
     rollout = build(row)
-    with django_capture_on_commit_callbacks(execute=True):
-        engine.advance(rollout.pk)
+    decision = engine.advance(rollout.pk)
     rollout.refresh_from_db()
     assert rollout.status == row.expect_status, rollout.decisions
+    assert decision.rollout_id == rollout.pk
+    queued = queued_by(decision)
     assert set(queued) == row.expect_queued
     assert len(queued) == len(set(queued))
     said = rollout.status_reason if rollout.is_finished else rollout.decisions.strip().splitlines()[-1:]
@@ -220,24 +222,43 @@ def test_advance(row, queued, django_capture_on_commit_callbacks):
         assert letters(rollout, phase) == expected, phase
 
 
-def test_cancel_after_a_failed_canary_ends_rolled_back_with_the_config_reverted(queued,
-                                                                                django_capture_on_commit_callbacks):
+def test_a_finished_rollout_decides_nothing():
+    rollout = build(Row("", {Phase.PULL: "sss"}, ""))
+    Rollout.objects.filter(pk=rollout.pk).update(status=RolloutStatus.SUCCEEDED)
+    assert engine.advance(rollout.pk).queue == []
+
+
+def test_cancel_after_a_failed_canary_ends_rolled_back_with_the_config_reverted():
     """Found 1, step by step: each finished step calls advance() as its job does."""
     row = Row("", {**RESTART_PHASES, Phase.RESTART: "frp"}, "", batches="001", canaries=2, cancel="stop")
     rollout = build(row)
 
     def finish(phase, address, status):
         RolloutStep.objects.filter(rollout=rollout, phase=phase, node__address=address).update(status=status)
-        with django_capture_on_commit_callbacks(execute=True):
-            engine.advance(rollout.pk)
+        decision = engine.advance(rollout.pk)
         rollout.refresh_from_db()
+        return queued_by(decision)
 
-    finish(Phase.RESTART, DEAS[1], "succeeded")
-    assert rollout.status == RolloutStatus.ROLLING_BACK and queued == [(Phase.REVERT_CONFIG, CORE)]
-    finish(Phase.REVERT_CONFIG, CORE, "succeeded")
-    assert sorted(queued[1:]) == [(Phase.REVERT, DEAS[0]), (Phase.REVERT, DEAS[1])]
-    finish(Phase.REVERT, DEAS[0], "succeeded")
-    finish(Phase.REVERT, DEAS[1], "succeeded")
+    assert finish(Phase.RESTART, DEAS[1], "succeeded") == [(Phase.REVERT_CONFIG, CORE)]
+    assert rollout.status == RolloutStatus.ROLLING_BACK
+    assert sorted(finish(Phase.REVERT_CONFIG, CORE, "succeeded")) == [(Phase.REVERT, DEAS[0]), (Phase.REVERT, DEAS[1])]
+    assert finish(Phase.REVERT, DEAS[0], "succeeded") == []
+    assert finish(Phase.REVERT, DEAS[1], "succeeded") == []
     assert rollout.status == RolloutStatus.ROLLED_BACK, rollout.decisions
     assert rollout.status_reason == f"config and 2 node(s) back on {PREVIOUS}"
     assert "the canary failed (10.0.0.21); rolling back" in rollout.decisions
+
+
+def test_the_decision_reaches_the_queue_only_after_commit(clean_queue, django_capture_on_commit_callbacks):
+    """jobs.advance(): the engine decides, the queueing module puts each step
+    it decided on into Redis (a real one) under the step's job id, once the
+    rows are committed."""
+    rollout = build(Row("", {Phase.PULL: "ppp"}, ""))
+    with django_capture_on_commit_callbacks(execute=True):  # runs them as a commit would, at the end
+        decision = jobs.advance(rollout.pk)
+        assert len(decision.queue) == 2 and clean_queue.job_ids == []  # nothing in Redis before the commit
+    expected = {(step.job_id, f"rollout {rollout.pk}: pull on {step.node.address}")
+                for step in RolloutStep.objects.filter(pk__in=decision.queue).select_related("node")}
+    in_redis = {(job.id, job.description) for job in clean_queue.jobs}
+    assert in_redis == expected
+    assert {job.func_name for job in clean_queue.jobs} == {"images.rollouts.jobs.run_rollout_step"}

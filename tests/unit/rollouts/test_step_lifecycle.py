@@ -11,7 +11,7 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from images.models.rollout import Phase, Rollout, RolloutStatus, RolloutStep
-from images.rollouts import engine, steps
+from images.rollouts import jobs, steps
 from job_runs import reconciler
 from job_runs.models import JobRun
 from nodes import remote
@@ -39,7 +39,7 @@ def start_distribution() -> Rollout:
                                      previous_image="reg:5000/app:1", requested_by_username="ops", reason="fix",
                                      distribute_only=True)
     RolloutStep.objects.create(rollout=rollout, node=node, phase=Phase.PULL, image="reg:5000/app:2")
-    engine.advance(rollout.pk)  # queues the pull
+    jobs.advance(rollout.pk)  # queues the pull
     return rollout
 
 
