@@ -5,9 +5,13 @@ the ORM: an UPDATE or DELETE from any SQL client is refused, except
   (outcome '') gets its outcome, finished_at, exit_code and output_excerpt,
   nothing else changes, and from then on the row is closed;
 - Django's SET_NULL when a user is deleted: requested_by_id becomes NULL and
-  nothing else changes (requested_by_username keeps the name).
+  nothing else changes (requested_by_username keeps the name);
+- chaining a final row once: chain_seq, prev_hash and row_hash go from NULL
+  to values, nothing else changes (nodes/audit_chain.py). Once set they never
+  change: no rule above lets them.
 
-Created by migration 0004 (RunSQL per vendor). A table owner can still drop
+Created by migration 0004 (RunSQL per vendor), made again with the chain
+fields by migration 0010 (the *_V1 lists are 0004's, kept as they were). A table owner can still drop
 the triggers or TRUNCATE (PostgreSQL): run the console with a role that does
 not own the table where that matters (docs/security.md).
 """
@@ -17,6 +21,7 @@ TABLE = "nodes_fencerestart"
 FIXED = ["id", "node_id", "cluster_id", "cluster_name", "node_address", "started_at", "requested_by_username",
          "image_before", "image_after", "correlation_id", "reason"]
 COMPLETION = ["outcome", "finished_at", "exit_code", "output_excerpt"]
+CHAIN = ["chain_seq", "prev_hash", "row_hash"]
 MESSAGE = "fence restart history is append-only"
 
 
@@ -24,40 +29,62 @@ def _same(columns, equal: str) -> str:
     return " AND ".join(f"NEW.{c} {equal} OLD.{c}" for c in columns)
 
 
-def _completing(equal: str) -> str:
+def _completing(equal: str, chain: list) -> str:
     return (f"OLD.finished_at IS NULL AND NEW.finished_at IS NOT NULL AND NEW.outcome <> '' "
-            f"AND {_same(FIXED + ['requested_by_id'], equal)}")
+            f"AND {_same(FIXED + chain + ['requested_by_id'], equal)}")
 
 
-def _user_deleted(equal: str) -> str:
-    return f"NEW.requested_by_id IS NULL AND {_same(FIXED + COMPLETION, equal)}"
+def _user_deleted(equal: str, chain: list) -> str:
+    return f"NEW.requested_by_id IS NULL AND {_same(FIXED + COMPLETION + chain, equal)}"
 
 
-SQLITE_CREATE = [
-    (f"CREATE TRIGGER {TABLE}_no_delete BEFORE DELETE ON {TABLE} "
-     f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}: rows cannot be deleted'); END"),
-    (f"CREATE TRIGGER {TABLE}_no_update BEFORE UPDATE ON {TABLE} "
-     f"WHEN NOT (({_completing('IS')}) OR ({_user_deleted('IS')})) "
-     f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}: only an open row''s outcome can be set, once'); END"),
-]
+def _chaining(equal: str) -> str:
+    return (f"OLD.finished_at IS NOT NULL AND OLD.chain_seq IS NULL AND OLD.prev_hash IS NULL "
+            f"AND OLD.row_hash IS NULL AND NEW.chain_seq IS NOT NULL AND NEW.prev_hash IS NOT NULL "
+            f"AND NEW.row_hash IS NOT NULL AND {_same(FIXED + COMPLETION + ['requested_by_id'], equal)}")
+
+
+def _allowed(equal: str, chain: list) -> str:
+    rules = [_completing(equal, chain), _user_deleted(equal, chain)] + ([_chaining(equal)] if chain else [])
+    return " OR ".join(f"({rule})" for rule in rules)
+
+
+def _sqlite_create(chain: list) -> list[str]:
+    return [
+        (f"CREATE TRIGGER {TABLE}_no_delete BEFORE DELETE ON {TABLE} "
+         f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}: rows cannot be deleted'); END"),
+        (f"CREATE TRIGGER {TABLE}_no_update BEFORE UPDATE ON {TABLE} "
+         f"WHEN NOT ({_allowed('IS', chain)}) "
+         f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}: only an open row''s outcome can be set, once'); END"),
+    ]
+
+
+SQLITE_CREATE_V1 = _sqlite_create([])
+SQLITE_CREATE = _sqlite_create(CHAIN)
 SQLITE_DROP = [f"DROP TRIGGER IF EXISTS {TABLE}_no_delete", f"DROP TRIGGER IF EXISTS {TABLE}_no_update"]
 
-POSTGRESQL_CREATE = [
-    f"""CREATE FUNCTION {TABLE}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+
+def _postgresql_create(chain: list) -> list[str]:
+    return [
+        f"""CREATE FUNCTION {TABLE}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
         RAISE EXCEPTION '{MESSAGE}: rows cannot be deleted' USING ERRCODE = 'integrity_constraint_violation';
     END IF;
-    IF ({_completing('IS NOT DISTINCT FROM')}) OR ({_user_deleted('IS NOT DISTINCT FROM')}) THEN
+    IF {_allowed('IS NOT DISTINCT FROM', chain)} THEN
         RETURN NEW;
     END IF;
     RAISE EXCEPTION '{MESSAGE}: only an open row''s outcome can be set, once'
         USING ERRCODE = 'integrity_constraint_violation';
 END
 $$""",
-    (f"CREATE TRIGGER {TABLE}_append_only BEFORE UPDATE OR DELETE ON {TABLE} "
-     f"FOR EACH ROW EXECUTE FUNCTION {TABLE}_append_only()"),
-]
+        (f"CREATE TRIGGER {TABLE}_append_only BEFORE UPDATE OR DELETE ON {TABLE} "
+         f"FOR EACH ROW EXECUTE FUNCTION {TABLE}_append_only()"),
+    ]
+
+
+POSTGRESQL_CREATE_V1 = _postgresql_create([])
+POSTGRESQL_CREATE = _postgresql_create(CHAIN)
 POSTGRESQL_DROP = [f"DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE}",
                    f"DROP FUNCTION IF EXISTS {TABLE}_append_only()"]
 

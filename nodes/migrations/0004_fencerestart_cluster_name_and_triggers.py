@@ -46,6 +46,6 @@ class Migration(migrations.Migration):
             field=models.CharField(blank=True, help_text='Copied: renaming the cluster does not rewrite its history.', max_length=100),
         ),
         migrations.RunPython(copy_cluster_names, migrations.RunPython.noop),
-        RunSQLOn("sqlite", audit_triggers.SQLITE_CREATE, audit_triggers.SQLITE_DROP),
-        RunSQLOn("postgresql", audit_triggers.POSTGRESQL_CREATE, audit_triggers.POSTGRESQL_DROP),
+        RunSQLOn("sqlite", audit_triggers.SQLITE_CREATE_V1, audit_triggers.SQLITE_DROP),
+        RunSQLOn("postgresql", audit_triggers.POSTGRESQL_CREATE_V1, audit_triggers.POSTGRESQL_DROP),
     ]

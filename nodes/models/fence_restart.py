@@ -6,11 +6,17 @@ refuse too (also through _base_manager, which is this queryset), and the
 admin is read-only for everyone. Below the ORM, triggers refuse the same in
 SQL (nodes/audit_triggers.py). The one change allowed is completing an open
 row (finished_at still empty, outcome '') once: complete().
+
+A row whose outcome is final is hash-chained in the same transaction
+(chain_seq, prev_hash, row_hash: nodes/audit_chain.py, nodes/audit_hash.py);
+the triggers refuse any later change of those fields.
 """
 import uuid
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
+
+from nodes import audit_chain
 
 
 class AppendOnlyError(Exception):
@@ -31,7 +37,12 @@ class AppendOnlyQuerySet(models.QuerySet):
         objs = list(objs)
         for obj in objs:
             obj.copy_names()
-        return super().bulk_create(objs, *args, **kwargs)
+        with transaction.atomic(using=self.db):
+            created = super().bulk_create(objs, *args, **kwargs)
+            for obj in created:  # in the order given: that is their chain order
+                if obj.finished_at is not None and obj.pk is not None:
+                    obj.set_chain(audit_chain.chain(self.model, obj.pk, self.db))
+        return created
 
     def delete(self):
         raise AppendOnlyError("Fence restart history is append-only: rows cannot be deleted.")
@@ -78,6 +89,11 @@ class FenceRestart(models.Model):
     output_excerpt = models.TextField(blank=True)
     correlation_id = models.UUIDField(default=uuid.uuid4, db_index=True, help_text="The RQ job id / rollout id.")
     reason = models.TextField()
+    # Set once, when the outcome is final (nodes/audit_hash.py says how the hash is made).
+    chain_seq = models.BigIntegerField(null=True, blank=True, editable=False,
+                                       help_text="Position in the audit's hash chain (1, 2, 3, ... with no gaps).")
+    prev_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    row_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -97,6 +113,14 @@ class FenceRestart(models.Model):
             # one also lists the distinct names (nodes/admin/audit_filters.py).
             models.Index(fields=["requested_by_username", "-started_at"], name="fencerestart_username_time"),
             models.Index(fields=["outcome", "-started_at"], name="fencerestart_outcome_time"),
+            # The audit page's chain check: "is any final row outside the chain?" in one index probe.
+            models.Index(fields=["id"], name="fencerestart_unchained",
+                         condition=models.Q(finished_at__isnull=False, chain_seq__isnull=True)),
+        ]
+        constraints = [
+            # Two workers can never take the same predecessor; also the chain's order and head.
+            models.UniqueConstraint(fields=["chain_seq"], name="fencerestart_chain_seq_unique",
+                                    condition=models.Q(chain_seq__isnull=False)),
         ]
 
     def __str__(self):
@@ -116,7 +140,14 @@ class FenceRestart(models.Model):
             raise AppendOnlyError("Fence restart history is append-only: rows cannot be updated.")
         self.copy_names()
         kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
+        with transaction.atomic(using=kwargs.get("using") or "default"):
+            super().save(*args, **kwargs)
+            if self.finished_at is not None:  # written complete: chained at once
+                self.set_chain(audit_chain.chain(type(self), self.pk, self._state.db))
+
+    def set_chain(self, fields: dict) -> None:
+        for name, value in fields.items():
+            setattr(self, name, value)
 
     def complete(self, *, outcome: str, finished_at, exit_code=None, output_excerpt: str = "") -> None:
         """Set the outcome of a row written ahead; refused if it has one already."""
@@ -124,8 +155,10 @@ class FenceRestart(models.Model):
             raise ValueError("an outcome is required to complete a fence restart row")
         completion = {"outcome": outcome, "finished_at": finished_at, "exit_code": exit_code,
                       "output_excerpt": output_excerpt}
-        if not type(self).objects.all()._complete_open(self.pk, **completion):
-            raise AppendOnlyError("Fence restart history is append-only: this row is already complete.")
+        with transaction.atomic(using=self._state.db):
+            if not type(self).objects.all()._complete_open(self.pk, **completion):
+                raise AppendOnlyError("Fence restart history is append-only: this row is already complete.")
+            self.set_chain(audit_chain.chain(type(self), self.pk, self._state.db))
         for name, value in completion.items():
             setattr(self, name, value)
 
