@@ -20,8 +20,7 @@ def read_active_image(cluster) -> str:
                                "add it (saving the cluster does) and trust its host key first.")
     with remote.session_pool() as pool:
         try:
-            return Kato(pool.get(remote.endpoint(core))).desired_image(
-                cluster.kato_behaviour, cluster.config_component, cluster.image_key)
+            return Kato(pool.get(remote.endpoint(core))).desired_image(cluster.image_setting)
         except (ssh.SSHError, KatoError) as error:
             raise ActiveImageError(f"could not read the active image of {cluster} on its Core node: {error}") from None
 

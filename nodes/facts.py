@@ -45,7 +45,8 @@ def refresh(node, pool: ssh.SessionPool) -> None:
 def _collect(node, session) -> str:
     """Fills the node's facts; returns a warning for last_error ('' if none)."""
     kato = Kato(session)
-    desired = kato.config_get(node.cluster.config_component, node.cluster.image_key)
+    setting = node.cluster.image_setting
+    desired = kato.config_get(setting.component, setting.key)
     # 3.4 keeps a list: the first entry is the default image.
     node.desired_image = desired[0] if isinstance(desired, list) and desired else str(desired)
     note_desired_image(node.cluster, node.desired_image)

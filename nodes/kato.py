@@ -13,10 +13,10 @@ import shlex
 from dataclasses import dataclass
 
 from images import references
+from nodes.image_setting import ImageSetting
 from nodes.kato_output import KatoOutputError, Process, parse_process_list, parse_ready
 from nodes.ssh import BadArgument, CommandResult, RemoteCommandError, excerpt
 
-BEHAVIOURS = ("3.0", "3.0.1", "3.4", "3.4.1")
 # Stackato 3.x roles (`kato role list`), so an unknown word in `kato node list` is caught.
 KNOWN_ROLES = frozenset({
     "base", "primary", "controller", "router", "dea", "stager", "mdns", "load_balancer",
@@ -37,21 +37,6 @@ class KatoError(RemoteCommandError):
 class NodeEntry:
     address: str
     roles: tuple[str, ...]
-
-
-def check_behaviour(behaviour: str) -> str:
-    if behaviour not in BEHAVIOURS:
-        raise ValueError(f"unknown kato behaviour {behaviour!r} (one of {', '.join(BEHAVIOURS)})")
-    return behaviour
-
-
-def image_is_list(behaviour: str) -> bool:
-    """From 3.4 fence reads a list of images, the default first."""
-    return check_behaviour(behaviour) in ("3.4", "3.4.1")
-
-
-def image_key(behaviour: str) -> str:
-    return "docker/images" if image_is_list(behaviour) else "docker/image"
 
 
 def _config_name(what: str, text) -> str:
@@ -139,14 +124,14 @@ class Kato:
                             result)
         return stored
 
-    def desired_image(self, behaviour: str, component: str = "fence", key: str | None = None) -> str:
-        """The image fence is configured to run (3.4: the first of the list)."""
-        key = key or image_key(behaviour)
+    def desired_image(self, setting: ImageSetting = ImageSetting()) -> str:
+        """The image fence is configured to run (a list: its first, the default)."""
+        component, key = setting.component, setting.key
         value = self.config_get(component, key)
 
         def bad(what: str) -> KatoError:
             return KatoError(f"{self._where()}: {component} {key} {what}")
-        if image_is_list(behaviour):
+        if setting.is_list:
             if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
                 raise bad(f"should be a non-empty list of image references, not {value!r:.200}")
             value = value[0]
@@ -160,12 +145,11 @@ class Kato:
             raise bad(f"names something that is not an image reference ({error}); refusing to use it") from None
         return value
 
-    def set_desired_image(self, behaviour: str, ref: str, component: str = "fence", key: str | None = None,
-                          fallbacks=None):
-        """Make `ref` the image fence runs. 3.4: the list becomes ref then the
+    def set_desired_image(self, ref: str, setting: ImageSetting = ImageSetting(), fallbacks=None):
+        """Make `ref` the image fence runs. A list becomes ref then the
         fallbacks (default: the entries already there, without ref)."""
-        key = key or image_key(behaviour)
-        if not image_is_list(behaviour):
+        component, key = setting.component, setting.key
+        if not setting.is_list:
             return self.config_set(component, key, ref)
         if fallbacks is None:
             current = self.config_get(component, key)

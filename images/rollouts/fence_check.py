@@ -79,7 +79,7 @@ def watch(supervisor, fence: ProcessInfo, seconds: float) -> None:
 
 
 def config_names(kato, cluster, image: str) -> None:
-    named = kato.desired_image(cluster.kato_behaviour, cluster.config_component, cluster.image_key)
+    named = kato.desired_image(cluster.image_setting)
     if named != image:
         raise NotVerified(f"the cluster config now names {named}, not {image}")
 

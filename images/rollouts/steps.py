@@ -46,10 +46,6 @@ def run(step_id: int) -> None:
     step.save(update_fields=["status", "output", "finished_at", "fence_pid_before"])
 
 
-def _behaviour(step) -> str:
-    return step.rollout.cluster.kato_behaviour
-
-
 def pull(step, session) -> str:
     if step.fence_pid_before is None:
         # fence's pid before anything changes: a 3.0.1+ reload must show a new one.
@@ -108,16 +104,16 @@ def smoke(step, session) -> str:
 def set_config(step, session) -> str:
     kato = Kato(session)
     cluster = step.rollout.cluster
-    current = kato.desired_image(_behaviour(step), cluster.config_component, cluster.image_key)
+    current = kato.desired_image(cluster.image_setting)
     if step.phase == Phase.CONFIG and not step.rollout.previous_image and current != step.image:
         Rollout.objects.filter(pk=step.rollout_id).update(previous_image=current)
     if current == step.image:
         return f"the config already names {step.image}"
     changed_at = timezone.now()
-    kato.set_desired_image(_behaviour(step), step.image, cluster.config_component, cluster.image_key)
+    kato.set_desired_image(step.image, cluster.image_setting)
     # Drift's "not restarted" compares each fence's start with this moment.
     Cluster.objects.filter(pk=cluster.pk).update(desired_image=step.image, desired_image_since=changed_at)
-    return f"{cluster.config_component} {cluster.image_key}: {current} -> {step.image} (read back)"
+    return f"{cluster.image_setting}: {current} -> {step.image} (read back)"
 
 
 def _image_before(step) -> str:

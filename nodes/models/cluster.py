@@ -1,5 +1,6 @@
 from django.db import models
 
+from nodes.image_setting import ImageSetting
 from nodes.validators import port_validators, validate_config_path, validate_registry_location, validate_ssh_user
 
 
@@ -47,11 +48,12 @@ class Cluster(models.Model):
         return self.kato_behaviour != KatoBehaviour.RESTART_NEEDED
 
     @property
-    def image_key(self) -> str:
-        """The config key that names fence's image: 3.4 keeps a list."""
-        if self.kato_behaviour == KatoBehaviour.IMAGE_LIST and self.config_key == "docker/image":
-            return "docker/images"
-        return self.config_key
+    def image_setting(self) -> ImageSetting:
+        """Which config key holds fence's image, and whether it is a list
+        (3.4+: `docker/images`, the default first)."""
+        is_list = self.kato_behaviour == KatoBehaviour.IMAGE_LIST
+        key = "docker/images" if is_list and self.config_key == "docker/image" else self.config_key
+        return ImageSetting(self.config_component, key, is_list)
 
     @property
     def core_node(self):

@@ -34,7 +34,7 @@ def test_config_get_returns_the_base_image(kato_on):
     core = kato_on("core")
     assert core.config_get("fence", "docker/image") == BASE_IMAGE
     assert core.config_get("fence") == {"docker": {"image": BASE_IMAGE}}
-    assert core.desired_image("3.0") == BASE_IMAGE
+    assert core.desired_image() == BASE_IMAGE
 
 
 def test_config_get_of_a_missing_key_is_an_error_though_kato_exits_0(kato_on):
@@ -46,7 +46,7 @@ def test_config_get_of_a_missing_key_is_an_error_though_kato_exits_0(kato_on):
 
 def test_config_set_writes_cluster_wide_and_reads_back(kato_on):
     assert kato_on("core").config_set("fence", "docker/image", "exampleco/newimg:1.0.0") == "exampleco/newimg:1.0.0"
-    assert kato_on("dea3").desired_image("3.0") == "exampleco/newimg:1.0.0"
+    assert kato_on("dea3").desired_image() == "exampleco/newimg:1.0.0"
 
 
 def test_config_set_of_a_list(kato_on):

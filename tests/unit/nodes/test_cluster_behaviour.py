@@ -15,4 +15,6 @@ from nodes.models import Cluster
 def test_the_cluster_answers_for_its_version(behaviour, config_key, reloads, image_key):
     cluster = Cluster(name="prod", core_address="10.0.0.11", kato_behaviour=behaviour, config_key=config_key)
     assert cluster.fence_reloads_on_change is reloads
-    assert cluster.image_key == image_key
+    assert cluster.image_setting.key == image_key
+    assert cluster.image_setting.is_list is (behaviour == "3.4")
+    assert cluster.image_setting.component == "fence"

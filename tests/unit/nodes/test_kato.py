@@ -5,7 +5,8 @@ import json
 import pytest
 
 from nodes import remote_docker
-from nodes.kato import Kato, KatoError, NodeEntry, Process, image_key
+from nodes.image_setting import IMAGE_LIST
+from nodes.kato import Kato, KatoError, NodeEntry, Process
 from nodes.ssh import BadArgument, CommandResult, Endpoint
 
 BASE = "stackato/app-holophonor:3.0.0"
@@ -123,20 +124,14 @@ def test_config_set_refuses_values_kato_would_not_store_as_given(value):
     assert session.calls == []
 
 
-def test_the_image_key_follows_the_behaviour():
-    assert [image_key(b) for b in ("3.0", "3.0.1", "3.4", "3.4.1")] == ["docker/image"] * 2 + ["docker/images"] * 2
-    with pytest.raises(ValueError):
-        image_key("2.10")
-
-
 def test_desired_image_for_each_behaviour():
     client, _ = kato((GET, (0, json.dumps(BASE), "")),
                      (("kato", "config", "get", "fence", "docker/images", "--json"),
                       [(0, json.dumps(["a/b:2", BASE]), ""), (0, "[]", "")]))
-    assert client.desired_image("3.0") == BASE
-    assert client.desired_image("3.4") == "a/b:2"
+    assert client.desired_image() == BASE
+    assert client.desired_image(IMAGE_LIST) == "a/b:2"
     with pytest.raises(KatoError, match="non-empty list"):
-        client.desired_image("3.4")
+        client.desired_image(IMAGE_LIST)
 
 
 def test_set_desired_image_on_3_4_puts_the_new_image_first_and_keeps_the_others():
@@ -147,7 +142,7 @@ def test_set_desired_image_on_3_4_puts_the_new_image_first_and_keeps_the_others(
         (("kato", "config", "set", "fence", "docker/images", json.dumps(wanted)),
          (0, "WARNING: Assumed type struct\n...\n", "")),
     )
-    assert client.set_desired_image("3.4", "c/d:3") == wanted
+    assert client.set_desired_image("c/d:3", IMAGE_LIST) == wanted
 
 
 LIST = ("kato", "process", "list")

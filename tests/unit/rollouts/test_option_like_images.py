@@ -7,6 +7,7 @@ import pytest
 
 from images.models.rollout import Phase, Rollout, RolloutStep
 from images.rollouts import start, steps
+from nodes.image_setting import IMAGE_LIST, ImageSetting
 from nodes.kato import Kato, KatoError
 from nodes.models import Cluster, Node
 from nodes.ssh import CommandResult, Endpoint
@@ -31,10 +32,10 @@ class RecordingSession:
 
 @pytest.mark.parametrize("value", HOSTILE + [["-x", "stackato/app-holophonor:3.0.0"]])
 def test_kato_refuses_an_option_like_image_in_the_config(value):
-    behaviour = "3.4" if isinstance(value, list) else "3.0"
+    setting = IMAGE_LIST if isinstance(value, list) else ImageSetting()
     session = RecordingSession(value)
     with pytest.raises(KatoError, match="not an image reference"):
-        Kato(session).desired_image(behaviour, "fence", "docker/images" if isinstance(value, list) else None)
+        Kato(session).desired_image(setting)
 
 
 @pytest.mark.django_db
