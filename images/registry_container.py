@@ -8,15 +8,12 @@ Two ways to run it, chosen by what the engine offers:
   from `docker port <container> 5000`. Publishing on the Core's own address
   rather than on every interface keeps the registry off public interfaces.
 - host network (engines started with `--bridge=none`, as the sandbox's: no
-  port can be published there, `-p` is silently ignored): `--network host`
+  port can be published there, `-p` is silently ignored): `--net host`
   with REGISTRY_HTTP_ADDR=<core address>:5000 (the registry's documented
   environment override of http.addr), and the address comes from
   `docker inspect` (that variable in the container's config).
 """
-import json
-
-from nodes.remote_docker import DockerError
-from nodes.ssh import CommandResult
+from nodes import remote_docker
 
 NAME = "stackato-dash-registry"  # how a later run finds the container it started
 PORT = 5000  # the registry's port inside its container, as in the seed's `docker port <id> 5000`
@@ -25,65 +22,62 @@ TIMEOUT = 60
 PULL_TIMEOUT = 900
 
 
-def _run(session, argv: list[str], timeout: float = TIMEOUT, check: bool = True) -> CommandResult:
-    result = session.run(argv, timeout=timeout)
-    if check and result.exit_code != 0:
-        printed = (result.stderr.strip() or result.stdout.strip() or "(nothing)")[-600:]
-        where = getattr(getattr(session, "endpoint", None), "address", "?")
-        raise DockerError(f"{where}: `{' '.join(argv)}` failed (exit {result.exit_code}): {printed}", result)
-    return result
-
-
 def inspect(session) -> dict | None:
-    """The container's `docker container inspect` object, or None if there is none."""
-    result = _run(session, ["docker", "container", "inspect", NAME], check=False)
-    if result.exit_code != 0:
-        if "no such" in (result.stderr + result.stdout).lower():
-            return None
-        _run(session, ["docker", "container", "inspect", NAME])  # raises with what it printed
-    try:
-        found = json.loads(result.stdout)
-        return found[0]
-    except (ValueError, IndexError, KeyError, TypeError):
-        raise DockerError(f"`docker container inspect {NAME}` printed something that is not a container",
-                          result) from None
+    """The container's `docker inspect` object, or None if there is none."""
+    return remote_docker.inspect_container(session, NAME, timeout=TIMEOUT)
 
 
 def has_image(session, image: str) -> bool:
-    return _run(session, ["docker", "image", "inspect", "--format", "{{.Id}}", image], check=False).exit_code == 0
+    return remote_docker.image_id(session, image, timeout=TIMEOUT) is not None
 
 
 def pull(session, image: str) -> str:
-    return _run(session, ["docker", "pull", image], timeout=PULL_TIMEOUT).stdout
+    return remote_docker.run(session, ["docker", "pull", "--", image], timeout=PULL_TIMEOUT).stdout
 
 
 def has_bridge_network(session) -> bool:
-    """Whether `docker run -p` can publish a port: it needs the default bridge."""
-    names = _run(session, ["docker", "network", "ls", "--format", "{{.Name}}"]).stdout.split()
-    return "bridge" in names
+    """Whether `docker run -p` can publish a port: it needs the default bridge.
+    An engine older than `docker network` (1.9) has its docker0 bridge unless
+    started with `--bridge=none`, which the CLI cannot see: taken as there."""
+    result = session.run(["docker", "network", "inspect", "--", "bridge"], timeout=TIMEOUT)
+    if result.exit_code == 0 or remote_docker.unsupported(result):
+        return True
+    if "no such" in (result.stderr + result.stdout).lower() or "not found" in result.stderr.lower():
+        return False
+    raise remote_docker.fail(session, result, "failed")
 
 
 def run(session, image: str, core_address: str, host_network: bool) -> str:
-    """Start the container; its id. Restarted with the engine unless an operator stops it."""
-    argv = ["docker", "run", "-d", "--name", NAME, "--restart", "unless-stopped"]
+    """Start the container; its id. `--restart always` (Docker 1.2+; unless-stopped
+    needs 1.9) brings it back with the engine, as the registry must be."""
+    argv = ["docker", "run", "-d", "--name", NAME, "--restart", "always"]
     if host_network:
-        argv += ["--network", "host", "-e", f"{ADDR_VARIABLE}={core_address}:{PORT}"]
+        argv += ["--net", "host", "-e", f"{ADDR_VARIABLE}={core_address}:{PORT}"]
     else:
         argv += ["-p", f"{core_address}::{PORT}"]
-    return _run(session, [*argv, image]).stdout.strip()
+    return remote_docker.run(session, [*argv, "--", image], timeout=TIMEOUT).stdout.strip()
 
 
 def start(session) -> None:
-    _run(session, ["docker", "start", NAME])
+    remote_docker.run(session, ["docker", "start", "--", NAME], timeout=TIMEOUT)
 
 
 def logs_tail(session, lines: int = 20) -> str:
-    result = _run(session, ["docker", "logs", "--tail", str(lines), NAME], check=False)
+    result = session.run(["docker", "logs", "--tail", str(lines), "--", NAME], timeout=TIMEOUT)
     return (result.stdout + result.stderr).strip()
 
 
 def state(container: dict) -> str:
-    return (container.get("State") or {}).get("Status", "unknown")
+    """Docker's State.Status; engines before 1.9 give only the flags."""
+    found = container.get("State") or {}
+    if found.get("Status"):
+        return found["Status"]
+    for flag, status in (("Paused", "paused"), ("Restarting", "restarting"), ("Running", "running")):
+        if found.get(flag):
+            return status
+    if not found:
+        return "unknown"
+    return "created" if str(found.get("StartedAt", "")).startswith("0001-") else "exited"  # Go's zero time: never started
 
 
 def uses_host_network(container: dict) -> bool:
@@ -103,14 +97,13 @@ def published_port(session) -> int:
 
     It prints one line per binding, e.g. "10.0.0.5:49153" and "[::]:49153".
     """
-    result = _run(session, ["docker", "port", NAME, str(PORT)])
+    result = remote_docker.run(session, ["docker", "port", "--", NAME, str(PORT)], timeout=TIMEOUT)
     ports = set()
     for line in result.stdout.split():
         host, _, port = line.rpartition(":")
         if port.isdigit() and host:
             ports.add(int(port))
     if len(ports) != 1:
-        raise DockerError(f"`docker port {NAME} {PORT}` printed no single published port: "
-                          f"{result.stdout.strip() or '(nothing)'}", result)
+        raise remote_docker.fail(session, result, "printed no single published port")
     return ports.pop()
 

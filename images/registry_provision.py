@@ -1,29 +1,29 @@
 """"Provision registry" on a cluster's Core node (the seed's registry steps
-1-3), as an RQ job whose row (RegistryProvisioning) keeps status and log.
+1-3), as an RQ job (images.jobs.provision_registry) whose row
+(RegistryProvisioning) keeps status and log.
 
 Idempotent: the container is found by name (registry_container.NAME); a
-running one is kept, a stopped one started again, none is created (after a
-pull only if the Core's engine lacks REGISTRY_IMAGE). Its address is asked
-from Docker, `/v2/` must answer there, and only then is it recorded on the
-cluster. How the container is run (published port or host network) is in
-registry_container's docstring.
+running one is kept, a stopped one started again. With none, a v2 registry
+that already answers on the Core's registry port (one set up by hand as the
+seed does, or the sandbox's own) is recorded as it is; otherwise the
+container is created (after a pull only if the Core's engine lacks
+REGISTRY_IMAGE). Its address is asked from Docker, `/v2/` must answer
+there, and only then is it recorded on the cluster. How the container is
+run (published port or host network) is in registry_container's docstring.
+The job's lifecycle (job_runs/) ends a run its worker could not end.
 """
 import time
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
 
 from images import registry, registry_container
-from images.models import ProvisioningStatus, RegistryProvisioning
-from images.models.registry_provisioning import UNFINISHED
+from images.models import RegistryProvisioning
+from job_runs.models import UNFINISHED, RunStatus
 from nodes import remote, ssh
 from nodes.validators import validate_registry_location
-from stackato_dash import queueing
 
 ANSWER_TIMEOUT = 30  # seconds for a started registry to answer /v2/
-LIVE_JOB_STATES = (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 
 
 class ProvisionFailed(Exception):
@@ -38,52 +38,31 @@ def plan(cluster) -> tuple[str, str]:
                     "import its nodes first (Clusters > Import nodes).")
     if not core.is_trusted:
         return "", f"the Core node {core.address}'s host key is not trusted yet: trust it first."
-    settle_lost_runs(cluster)
     if RegistryProvisioning.objects.filter(cluster=cluster, status__in=UNFINISHED).exists():
         return "", f"a registry provisioning of {cluster} is already queued or running."
     now = f" (now: {cluster.registry})" if cluster.registry else ""
-    return (f"Over SSH to the Core node {core.address}: find the container {registry_container.NAME} or run "
+    return (f"Over SSH to the Core node {core.address}: find the container {registry_container.NAME}, or a "
+            f"registry already answering at {core.address}:{registry_container.PORT}, or run "
             f"{settings.REGISTRY_IMAGE} (pulled only if its engine lacks it), ask Docker its address, check "
             f"/v2/ there and record it as the cluster's registry{now}."), ""
 
 
-def settle_lost_runs(cluster) -> None:
-    """A run whose RQ job is gone (its worker was killed, Redis flushed) would
-    block the cluster forever: end it errored. Its job id is the row's id."""
-    queue = queueing.get_queue()
-    for row in RegistryProvisioning.objects.filter(cluster=cluster, status__in=UNFINISHED):
-        try:
-            job = Job.fetch(str(row.pk), connection=queue.connection, serializer=queue.serializer)
-            status = job.get_status(refresh=True)
-        except NoSuchJobError:
-            status = None
-        except Exception:  # noqa: BLE001 - Redis cannot be asked: keep the row as it is
-            return
-        if status not in LIVE_JOB_STATES:
-            row.append(f"ERROR: the job was lost (RQ status: {status or 'gone'})")
-            row.finish(ProvisioningStatus.ERRORED, "its job was lost (worker killed or queue emptied): "
-                                                   "nothing is known of how far it got; provision again")
-
-
 def run(provisioning_id) -> str:
     row = RegistryProvisioning.objects.select_related("cluster").get(pk=provisioning_id)
-    if row.status != ProvisioningStatus.QUEUED:
+    if row.status != RunStatus.QUEUED:
         return f"{row.status}: nothing done"
-    row.status = ProvisioningStatus.RUNNING
+    row.status = RunStatus.RUNNING
     row.save(update_fields=["status"])
     try:
         location = _provision(row)
-    except ProvisionFailed as error:
+    except (ProvisionFailed, ssh.RemoteCommandError) as error:
         row.append(f"FAILED: {error}")
-        row.finish(ProvisioningStatus.FAILED, str(error))
-    except ssh.RemoteCommandError as error:
-        row.append(f"FAILED: {error}")
-        row.finish(ProvisioningStatus.FAILED, str(error))
+        row.finish(RunStatus.FAILED, str(error))
     except ssh.SSHError as error:
         row.append(f"ERROR: {error}")
-        row.finish(ProvisioningStatus.ERRORED, f"could not reach the Core node: {error}")
+        row.finish(RunStatus.ERRORED, f"could not reach the Core node: {error}")
     else:
-        row.finish(ProvisioningStatus.SUCCEEDED, location=location)
+        row.finish(RunStatus.SUCCEEDED, location=location)
     return row.status
 
 
@@ -92,13 +71,13 @@ def end_errored(provisioning_id, reason: str) -> None:
     row = RegistryProvisioning.objects.filter(pk=provisioning_id, status__in=UNFINISHED).first()
     if row is not None:
         row.append(f"ERROR: {reason}")
-        row.finish(ProvisioningStatus.ERRORED, reason)
+        row.finish(RunStatus.ERRORED, reason)
 
 
 def outcome(provisioning_id, result: str) -> tuple[str, str]:
     row = RegistryProvisioning.objects.get(pk=provisioning_id)
-    return (row.status if row.status in (ProvisioningStatus.FAILED, ProvisioningStatus.ERRORED)
-            else ProvisioningStatus.SUCCEEDED), row.status_reason
+    return (row.status if row.status in (RunStatus.FAILED, RunStatus.ERRORED)
+            else RunStatus.SUCCEEDED), row.status_reason
 
 
 def _provision(row: RegistryProvisioning) -> str:
@@ -109,10 +88,13 @@ def _provision(row: RegistryProvisioning) -> str:
     with remote.session_pool() as pool:
         session = pool.get(remote.endpoint(core))
         log(f"=== registry on the Core node {core.address} (image {row.image})")
-        container = _running_container(session, row, core.address)
-        location = _address(session, container, core.address)
-        log(f"Docker says the registry listens at {location}")
-        _wait_for_answer(session, location, log)
+        container = registry_container.inspect(session)
+        location = None if container is not None else _registry_already_there(core.address, log)
+        if location is None:
+            container = _running_container(session, row, container, core.address)
+            location = _address(session, container, core.address)
+            log(f"Docker says the registry listens at {location}")
+            _wait_for_answer(session, location, log)
     try:
         validate_registry_location(location)
     except ValidationError as error:
@@ -123,9 +105,22 @@ def _provision(row: RegistryProvisioning) -> str:
     return location
 
 
-def _running_container(session, row: RegistryProvisioning, core_address: str) -> dict:
+def _registry_already_there(core_address: str, log) -> str | None:
+    """A v2 registry answering on the Core's registry port with no container
+    of ours: the cluster's registry already, kept as it is (a second one
+    would only split the images between two)."""
+    location = f"{core_address}:{registry_container.PORT}"
+    try:
+        registry.ping(location)
+    except registry.RegistryError:
+        return None  # nothing, or nothing usable: ours is run (host network refuses a taken port)
+    log(f"no container {registry_container.NAME}, but a v2 registry already answers at http://{location}/v2/ "
+        "on the Core node: recorded as it is, nothing started")
+    return location
+
+
+def _running_container(session, row: RegistryProvisioning, container: dict | None, core_address: str) -> dict:
     log = row.append
-    container = registry_container.inspect(session)
     if container is None:
         if registry_container.has_image(session, row.image):
             log(f"the engine holds {row.image}")
@@ -166,8 +161,8 @@ def _refuse_if_taken(location: str) -> None:
         return
     except registry.RegistryError:
         pass
-    raise ProvisionFailed(f"something that is not the container {registry_container.NAME} already answers at "
-                          f"{location}: stop it, or record it by hand as the cluster's registry")
+    raise ProvisionFailed(f"something that is not a registry this console can use already answers at {location}, "
+                          f"where the container {registry_container.NAME} must listen: stop it, then provision again")
 
 
 def _address(session, container: dict, core_address: str) -> str:

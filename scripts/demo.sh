@@ -7,7 +7,8 @@
 # Configured by the environment or .env (see .env.example): DEMO_WEB_PORT,
 # DEMO_WORKERS, DEMO_DEA_NODES, DEMO_KATO_VERSION, DEMO_ADMIN_USER, REDIS_URL,
 # STACKATO_DASH_VAR_DIR, SANDBOX_* and the app's own settings (BUILD_DOCKER_HOST
-# defaults to the sandbox Core node's engine, ssh-node:$SANDBOX_BASE_ADDRESS).
+# defaults to the sandbox Core node's engine, ssh-node:$SANDBOX_BASE_ADDRESS;
+# REGISTRY_IMAGE to the sandbox's offline registry image).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -65,6 +66,12 @@ bash "$REPO_DIR/scripts/redis.sh" start
 # it. The workers start before the sandbox; they look the node up per job.
 export BUILD_DOCKER_HOST
 say "builds and pushes run on $BUILD_DOCKER_HOST"
+# "Provision registry" runs REGISTRY_IMAGE on the Core's engine, which cannot
+# pull here: the sandbox's offline image unless REGISTRY_IMAGE is set. The
+# sandbox's own registry already serves on the Core's port 5000, so
+# provisioning records that one; stop it (`manage.py sandbox fault registry
+# down`) to see the container run instead.
+export REGISTRY_IMAGE
 
 # Services run in their own session (setsid): a Ctrl-C in the terminal
 # reaches only this script, which stops them in order, and each one's pid is

@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from sandbox.registry_image import IMAGE as SANDBOX_REGISTRY_IMAGE  # noqa: E402
 from stackato_dash import settings  # noqa: E402
 
 
@@ -69,6 +70,9 @@ values = {
     # over the console's SSH session (nothing runs a Docker daemon on the
     # host's default socket), unless BUILD_DOCKER_HOST is set (environment or .env).
     "BUILD_DOCKER_HOST": os.environ.get("BUILD_DOCKER_HOST") or f"ssh-node:{settings.SANDBOX_BASE_ADDRESS}",
+    # "Provision registry" runs this image on the sandbox's Core: the default
+    # (registry:2) cannot be pulled offline; `sandbox up` imports this one.
+    "REGISTRY_IMAGE": os.environ.get("REGISTRY_IMAGE") or SANDBOX_REGISTRY_IMAGE,
 }
 for name, value in values.items():
     print(f"{name}={shlex.quote(str(value))}")

@@ -4,7 +4,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 
@@ -67,7 +66,8 @@ def _queue(request, chosen):
             continue
         row = RegistryProvisioning.objects.create(cluster=cluster, image=settings.REGISTRY_IMAGE,
                                                   requested_by_username=request.user.get_username())
-        _enqueue_on_commit(row)
+        queueing.enqueue_on_commit(jobs.provision_registry, str(row.pk),
+                                   description=f"Provision registry of {row.cluster}")
         queued.append(row)
     if len(queued) == 1:
         messages.success(request, f"Registry provisioning of {queued[0].cluster} queued.")
@@ -75,13 +75,6 @@ def _queue(request, chosen):
     if queued:
         messages.success(request, f"Registry provisioning queued for {', '.join(str(row.cluster) for row in queued)}.")
     return redirect("admin:images_imageversion_provision_registry")
-
-
-def _enqueue_on_commit(row) -> None:
-    """The RQ job's id is the row's (so a lost job can be told from a running one)."""
-    pk = str(row.pk)
-    transaction.on_commit(lambda: queueing.enqueue(jobs.provision_registry, pk, job_id=pk,
-                                                   description=f"Provision registry of {row.cluster}"))
 
 
 def provisioning(model_admin, request, provisioning_id):

@@ -1,5 +1,9 @@
 """One run of "Provision registry" on a cluster's Core node: the job's row
-(its id is the RQ job's), with its log written line by line as it runs."""
+(its id is the RQ job's), with its log written line by line as it runs.
+Its status is the job lifecycle's (job_runs: queued, running, succeeded,
+failed, errored); the JobRun under the same id says whether the job itself
+ran, and the reconciler ends a row whose worker died (jobs.provision_registry's
+on_lost hook)."""
 import uuid
 
 from django.db import models
@@ -7,23 +11,14 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
-
-class ProvisioningStatus(models.TextChoices):
-    QUEUED = "queued", "queued"
-    RUNNING = "running", "running"
-    SUCCEEDED = "succeeded", "succeeded"
-    FAILED = "failed", "failed (a step ran and failed)"
-    ERRORED = "errored", "errored (could not run)"
-
-
-UNFINISHED = (ProvisioningStatus.QUEUED, ProvisioningStatus.RUNNING)
+from job_runs.models import UNFINISHED, RunStatus
 
 
 class RegistryProvisioning(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     cluster = models.ForeignKey("nodes.Cluster", on_delete=models.CASCADE, related_name="registry_provisionings")
     image = models.CharField(max_length=512, help_text="REGISTRY_IMAGE when it was queued.")
-    status = models.CharField(max_length=16, choices=ProvisioningStatus.choices, default=ProvisioningStatus.QUEUED)
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
     status_reason = models.TextField(blank=True)
     location = models.CharField(max_length=255, blank=True, help_text="host:port recorded on the cluster.")
     log = models.TextField(blank=True)

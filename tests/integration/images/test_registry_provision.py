@@ -10,10 +10,13 @@ from django.urls import reverse
 from support import ssh
 from support.rq import run_queued_jobs
 
-from images.models import ProvisioningStatus, RegistryProvisioning, Status
+from images.models import RegistryProvisioning, Status
 from images.rollouts import pull_check
+from job_runs import reconciler
+from job_runs.models import JobRun, RunStatus
 from nodes import jobs
 from sandbox import knobs, layout, registry_image
+from stackato_dash import queueing
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -63,7 +66,7 @@ def test_provision_runs_finds_and_restarts_the_registry_container(admin_client, 
     expected = f"{core['address']}:5000"
 
     first = provision(admin_client, bare_fleet)
-    assert first.status == ProvisioningStatus.SUCCEEDED, first.status_reason + first.log
+    assert first.status == RunStatus.SUCCEEDED, first.status_reason + first.log
     assert (first.location, bare_fleet.registry) == (expected, expected)
     assert "host network" in first.log and f"Docker says the registry listens at {expected}" in first.log
     container_id = run_on(sandbox, "core", f"docker inspect -f '{{{{.Id}}}}' {CONTAINER}")
@@ -71,14 +74,14 @@ def test_provision_runs_finds_and_restarts_the_registry_container(admin_client, 
 
     # Again: the running container is found and kept.
     second = provision(admin_client, bare_fleet)
-    assert second.status == ProvisioningStatus.SUCCEEDED, second.status_reason + second.log
+    assert second.status == RunStatus.SUCCEEDED, second.status_reason + second.log
     assert f"found container {CONTAINER} ({container_id[:12]}, running" in second.log
     assert "docker run" not in second.log and bare_fleet.registry == expected
 
     # Stopped (say the Core rebooted with it stopped): started again, same container.
     run_on(sandbox, "core", f"docker stop {CONTAINER}")
     third = provision(admin_client, bare_fleet)
-    assert third.status == ProvisioningStatus.SUCCEEDED, third.status_reason + third.log
+    assert third.status == RunStatus.SUCCEEDED, third.status_reason + third.log
     assert "exited" in third.log and "started again" in third.log
     assert run_on(sandbox, "core", f"docker inspect -f '{{{{.Id}}}} {{{{.State.Status}}}}' {CONTAINER}") == (
         f"{container_id} running")
@@ -100,22 +103,34 @@ def test_provision_runs_finds_and_restarts_the_registry_container(admin_client, 
         "provisioned")
 
 
-def test_provision_refuses_a_port_taken_by_another_registry(admin_client, sandbox, bare_fleet, worker_alive):
-    # The sandbox's own registry answers where the container would listen.
+def test_a_registry_already_serving_on_the_core_is_recorded_as_it_is(admin_client, sandbox, bare_fleet,
+                                                                     worker_alive):
+    """As in `make demo`: the sandbox's own registry answers on the Core's
+    registry port. Provisioning records it, starts nothing, and again."""
     knobs.apply(Path(sandbox["state_dir"]), "registry", "up")
-    run = provision(admin_client, bare_fleet)
-    assert run.status == ProvisioningStatus.FAILED
-    assert "already answers at" in run.status_reason and bare_fleet.registry == ""
+    expected = f"{layout.node(sandbox, 'core')['address']}:5000"
+    for _ in range(2):
+        run = provision(admin_client, bare_fleet)
+        assert run.status == RunStatus.SUCCEEDED, run.status_reason + run.log
+        assert (run.location, bare_fleet.registry) == (expected, expected)
+        assert f"a v2 registry already answers at http://{expected}/v2/ on the Core node" in run.log
+    code, _, err = ssh.run(layout.node(sandbox, "core"), sandbox["client_key"], f"docker inspect {CONTAINER}")
+    assert code != 0 and "no such" in err.lower(), "a registry container was started beside the one serving"
 
 
-def test_a_run_whose_job_was_lost_does_not_block_the_cluster(admin_client, bare_fleet, worker_alive):
-    """A worker killed mid-run leaves the row running with no job behind it."""
+def test_a_run_whose_worker_died_is_ended_by_the_reconciler_and_does_not_block(admin_client, bare_fleet,
+                                                                               worker_alive):
+    """A worker killed mid-run leaves the row and its job run running."""
     lost = RegistryProvisioning.objects.create(cluster=bare_fleet, image=registry_image.IMAGE,
-                                               status=ProvisioningStatus.RUNNING, requested_by_username="admin")
-    run = provision(admin_client, bare_fleet)
-    assert run.pk != lost.pk and run.status == ProvisioningStatus.SUCCEEDED, run.status_reason + run.log
+                                               status=RunStatus.RUNNING, requested_by_username="admin")
+    JobRun.objects.create(rq_job_id=str(lost.pk), func_name="images.jobs.provision_registry", object_id=str(lost.pk),
+                          status=RunStatus.RUNNING, worker_name="killed-worker")
+    report = reconciler.reconcile(queueing.get_queue())
+    assert any("lost: the worker running it (killed-worker) is gone" in line for line in report), report
     lost.refresh_from_db()
-    assert lost.status == ProvisioningStatus.ERRORED and "its job was lost" in lost.status_reason
+    assert lost.status == RunStatus.ERRORED and "killed-worker" in lost.status_reason
+    run = provision(admin_client, bare_fleet)
+    assert run.pk != lost.pk and run.status == RunStatus.SUCCEEDED, run.status_reason + run.log
 
 
 def test_a_queued_run_blocks_a_second_one(admin_client, bare_fleet, worker_alive):
@@ -126,4 +141,4 @@ def test_a_queued_run_blocks_a_second_one(admin_client, bare_fleet, worker_alive
     assert f"a registry provisioning of {bare_fleet} is already queued or running." in page
     assert RegistryProvisioning.objects.count() == 1
     run_queued_jobs()
-    assert RegistryProvisioning.objects.get().status == ProvisioningStatus.SUCCEEDED
+    assert RegistryProvisioning.objects.get().status == RunStatus.SUCCEEDED

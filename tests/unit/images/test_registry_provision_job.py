@@ -9,7 +9,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from images import registry, registry_container, registry_provision
-from images.models import ProvisioningStatus, RegistryProvisioning
+from images.models import RegistryProvisioning
+from job_runs.models import RunStatus
 from nodes import ssh
 from nodes.models import Cluster, Node
 from nodes.ssh import CommandResult
@@ -19,7 +20,8 @@ NAME = registry_container.NAME
 
 
 class ScriptedCore:
-    """Answers the docker CLI the way Docker 26 prints, from a tiny state."""
+    """Answers the docker CLI the way Docker 26 prints, from a tiny state.
+    Only the forms an old (1.x) engine has too are answered."""
 
     def __init__(self, bridge=True, images=(), port_output="127.0.0.5:49153\n[::]:49153\n", exits=False):
         self.bridge, self.images, self.port_output, self.exits = bridge, set(images), port_output, exits
@@ -31,19 +33,20 @@ class ScriptedCore:
         def ok(out=""):
             return CommandResult(argv, 0, out, "")
 
-        if argv[:3] == ("docker", "container", "inspect"):
+        if argv[:4] == ("docker", "inspect", "--type", "container"):
             if self.container is None:
                 return CommandResult(argv, 1, "[]\n", f"Error: No such container: {NAME}\n")
             return ok(json.dumps([self.container]))
-        if argv[:3] == ("docker", "image", "inspect"):
-            return ok("sha256:1\n") if argv[-1] in self.images else CommandResult(argv, 1, "[]", "No such image")
-        if argv[:2] == ("docker", "pull"):
-            self.images.add(argv[2])
+        if argv[:4] == ("docker", "inspect", "--type", "image"):
+            return ok("sha256:1\n") if argv[-1] in self.images else CommandResult(argv, 1, "[]", "Error: No such image")
+        if argv[:3] == ("docker", "pull", "--"):
+            self.images.add(argv[3])
             return ok("2: Pulling from library/registry\nStatus: Downloaded newer image for registry:2\n")
-        if argv[:3] == ("docker", "network", "ls"):
-            return ok("bridge\nhost\nnone\n" if self.bridge else "host\nnone\n")
+        if argv == ("docker", "network", "inspect", "--", "bridge"):
+            return ok('[{"Name": "bridge"}]\n') if self.bridge else CommandResult(
+                argv, 1, "[]\n", "Error response from daemon: network bridge not found\n")
         if argv[:2] == ("docker", "run"):
-            host = "--network" in argv
+            host = "--net" in argv
             env = [argv[argv.index("-e") + 1]] if "-e" in argv else []
             self.container = {"Id": "c0ffee" * 10, "State": {"Status": "exited" if self.exits else "running"},
                               "HostConfig": {"NetworkMode": "host" if host else "bridge"},
@@ -111,23 +114,46 @@ def test_the_seed_way_pull_run_with_a_published_port_and_ask_docker_port(monkeyp
     core = ScriptedCore(bridge=True)
     answers.add("127.0.0.5:49153")
     row = provision(monkeypatch, cluster, core)
-    assert row.status == ProvisioningStatus.SUCCEEDED, row.log
+    assert row.status == RunStatus.SUCCEEDED, row.log
     assert (row.location, cluster.registry) == ("127.0.0.5:49153", "127.0.0.5:49153")
-    assert ("docker", "pull", "registry:2") in core.commands
-    assert ("docker", "run", "-d", "--name", NAME, "--restart", "unless-stopped", "-p", "127.0.0.5::5000",
+    assert ("docker", "pull", "--", "registry:2") in core.commands
+    assert ("docker", "run", "-d", "--name", NAME, "--restart", "always", "-p", "127.0.0.5::5000", "--",
             "registry:2") in core.commands
-    assert ("docker", "port", NAME, "5000") in core.commands
+    assert ("docker", "port", "--", NAME, "5000") in core.commands
     assert "publishing port 5000 on 127.0.0.5 (the seed's `docker run -p`)" in row.log
 
 
-def test_host_network_refuses_a_port_another_registry_answers_on(monkeypatch, cluster, answers):
-    core = ScriptedCore(bridge=False, images=["registry:2"])
+@pytest.mark.parametrize("bridge", [True, False])
+def test_a_registry_already_answering_on_the_core_port_is_recorded_and_nothing_started(monkeypatch, cluster, answers,
+                                                                                       bridge):
+    """Set up by hand as the seed does (or the sandbox's own): kept, not doubled."""
+    core = ScriptedCore(bridge=bridge)
     answers.add("127.0.0.5:5000")
+    for _ in range(2):  # and again: the same answer
+        row = provision(monkeypatch, cluster, core)
+        assert row.status == RunStatus.SUCCEEDED, row.log
+        assert (row.location, cluster.registry) == ("127.0.0.5:5000", "127.0.0.5:5000")
+        assert "a v2 registry already answers at http://127.0.0.5:5000/v2/ on the Core node" in row.log
+    assert not any(c[:2] in (("docker", "run"), ("docker", "pull")) for c in core.commands), core.commands
+
+
+def test_host_network_refuses_a_port_where_something_else_answers(monkeypatch, cluster):
+    def ping(location):
+        raise registry.RegistryError(f"{location} answered /v2/ with HTTP 404: not a Docker registry (v2 API)")
+    monkeypatch.setattr(registry_provision.registry, "ping", ping)
+    core = ScriptedCore(bridge=False, images=["registry:2"])
     row = provision(monkeypatch, cluster, core)
-    assert row.status == ProvisioningStatus.FAILED
-    assert "something that is not the container stackato-dash-registry already answers at 127.0.0.5:5000" in (
+    assert row.status == RunStatus.FAILED
+    assert "something that is not a registry this console can use already answers at 127.0.0.5:5000" in (
         row.status_reason)
     assert not any(command[:2] == ("docker", "run") for command in core.commands) and cluster.registry == ""
+
+
+def test_an_engine_older_than_state_status_is_read_by_its_flags():
+    assert registry_container.state({"State": {"Running": True, "Paused": False}}) == "running"
+    assert registry_container.state({"State": {"Running": False, "Paused": True}}) == "paused"
+    assert registry_container.state({"State": {"Running": False, "StartedAt": "2015-06-01T10:00:00Z"}}) == "exited"
+    assert registry_container.state({"State": {"Running": False, "StartedAt": "0001-01-01T00:00:00Z"}}) == "created"
 
 
 def test_host_network_address_comes_from_the_containers_config(monkeypatch, cluster, answers):
@@ -141,24 +167,24 @@ def test_host_network_address_comes_from_the_containers_config(monkeypatch, clus
         return result
     core.run = run
     row = provision(monkeypatch, cluster, core)
-    assert row.status == ProvisioningStatus.SUCCEEDED, row.log
-    assert ("docker", "run", "-d", "--name", NAME, "--restart", "unless-stopped", "--network", "host", "-e",
-            "REGISTRY_HTTP_ADDR=127.0.0.5:5000", "registry:2") in core.commands
-    assert ("docker", "pull", "registry:2") not in core.commands
+    assert row.status == RunStatus.SUCCEEDED, row.log
+    assert ("docker", "run", "-d", "--name", NAME, "--restart", "always", "--net", "host", "-e",
+            "REGISTRY_HTTP_ADDR=127.0.0.5:5000", "--", "registry:2") in core.commands
+    assert not any(c[:2] == ("docker", "pull") for c in core.commands)
     assert cluster.registry == "127.0.0.5:5000" and not any(c[:2] == ("docker", "port") for c in core.commands)
 
 
 def test_docker_port_with_no_published_port_fails_clearly(monkeypatch, cluster, answers):
     row = provision(monkeypatch, cluster, ScriptedCore(port_output=""))
-    assert row.status == ProvisioningStatus.FAILED
-    assert f"`docker port {NAME} 5000` printed no single published port" in row.status_reason
+    assert row.status == RunStatus.FAILED
+    assert f"`docker port -- {NAME} 5000` printed no single published port" in row.status_reason
     assert cluster.registry == ""
 
 
 def test_a_container_that_exits_at_once_fails_with_its_output(monkeypatch, cluster, answers):
     core = ScriptedCore(images=["registry:2"], exits=True)
     row = provision(monkeypatch, cluster, core)
-    assert row.status == ProvisioningStatus.FAILED
+    assert row.status == RunStatus.FAILED
     assert "does not stay running" in row.status_reason and "address already in use" in row.status_reason
     assert cluster.registry == ""
 
@@ -168,19 +194,19 @@ def test_a_paused_container_is_left_for_the_operator(monkeypatch, cluster, answe
     core.container = {"Id": "ab" * 32, "State": {"Status": "paused"}, "HostConfig": {"NetworkMode": "bridge"},
                       "Config": {"Image": "registry:2"}}
     row = provision(monkeypatch, cluster, core)
-    assert row.status == ProvisioningStatus.FAILED
+    assert row.status == RunStatus.FAILED
     assert f"the container {NAME} is paused" in row.status_reason
     assert not any(c[:2] in (("docker", "run"), ("docker", "start")) for c in core.commands)
 
 
 def test_an_unreachable_core_node_is_errored(monkeypatch, cluster, answers):
     row = provision(monkeypatch, cluster, ssh.Unreachable("connection refused", "127.0.0.5", 22))
-    assert row.status == ProvisioningStatus.ERRORED
+    assert row.status == RunStatus.ERRORED
     assert row.status_reason == "could not reach the Core node: 127.0.0.5:22: connection refused"
 
 
 def test_no_core_node_row_is_a_clear_failure(monkeypatch, cluster, answers):
     cluster.nodes.all().delete()
     row = provision(monkeypatch, cluster, ScriptedCore())
-    assert row.status == ProvisioningStatus.FAILED
+    assert row.status == RunStatus.FAILED
     assert "no node with the Core address 127.0.0.5" in row.status_reason

@@ -1,10 +1,9 @@
-"""nodes.kato (and nodes.remote_docker's parsing) against a fake session
+"""nodes.kato against a fake session
 with canned kato output in the formats of sandbox/README.md."""
 import json
 
 import pytest
 
-from nodes import remote_docker
 from nodes.image_setting import IMAGE_LIST
 from nodes.kato import Kato, KatoError, NodeEntry, Process
 from nodes.ssh import BadArgument, CommandResult, Endpoint
@@ -263,32 +262,3 @@ def test_info():
     assert client.info() == {"address": "127.0.0.12", "name": "dea1", "roles": ["dea"], "version": "3.0"}
     with pytest.raises(KatoError):
         client.info()
-
-
-# remote_docker shares the fake session: its parsing, without an engine.
-IMAGES = ("docker", "image", "ls", "--digests", "--no-trunc", "--format", "{{json .}}")
-
-
-def test_docker_images_skip_untagged_and_read_digests():
-    rows = [{"Repository": "stackato/app-holophonor", "Tag": "3.0.0", "ID": "sha256:aa", "Digest": "<none>"},
-            {"Repository": "127.0.0.11:5000/x/y", "Tag": "1", "ID": "sha256:bb", "Digest": "sha256:dd"},
-            {"Repository": "<none>", "Tag": "<none>", "ID": "sha256:cc", "Digest": "<none>"}]
-    session = FakeSession([(IMAGES, (0, "\n".join(json.dumps(r) for r in rows) + "\n", ""))])
-    assert remote_docker.images(session) == [
-        {"ref": "stackato/app-holophonor:3.0.0", "id": "sha256:aa", "digest": None},
-        {"ref": "127.0.0.11:5000/x/y:1", "id": "sha256:bb", "digest": "sha256:dd"}]
-
-
-@pytest.mark.parametrize("answer", [(0, "not json\n", ""), (1, "", "Cannot connect to the Docker daemon\n")])
-def test_docker_failures(answer):
-    session = FakeSession([(IMAGES, answer)])
-    with pytest.raises(remote_docker.DockerError):
-        remote_docker.images(session)
-
-
-def test_docker_engine_version():
-    argv = ("docker", "version", "--format", "{{.Server.Version}}")
-    session = FakeSession([(argv, [(0, "26.1.5+dfsg1\n", ""), (1, "", "Cannot connect\n")])])
-    assert remote_docker.engine_version(session) == "26.1.5+dfsg1"
-    with pytest.raises(remote_docker.DockerError, match="Cannot connect"):
-        remote_docker.engine_version(session)
