@@ -5,12 +5,18 @@ what was lost, while the other workers go on working.
 
 What "lost" means, for an unfinished row:
 - queued, and its RQ job is gone (Redis emptied): queued again, same id;
-- running (or started in RQ), and the worker running it is gone (not
-  registered, or its process is dead on this machine) and so is the
-  process that ran the body, on this machine, or RQ ended the job
-  without the job ending the row (a work horse killed at its timeout):
-  the row ends errored and the job's on_lost hook ends or re-queues its
-  domain row (a rollout step is queued again: it looks at the node first).
+- running (or started in RQ), the process that ran the body is not alive
+  on this machine, and either the worker running it is gone (not
+  registered, or its process is dead on this machine) or it has sent no
+  heartbeat for the job for HEARTBEATS_MISSED of its periods (a worker
+  frozen, or on a machine that died, stays registered until its key
+  expires), or RQ ended the job without the job ending the row (a work
+  horse killed at its timeout): the row ends errored and the job's
+  on_lost hook ends or re-queues its domain row (a rollout step is queued
+  again: it looks at the node first).
+A long job is not a lost one: its worker keeps beating (RQ's own job
+heartbeat, every settings.RQ_JOB_HEARTBEAT seconds while it waits on its
+work horse), and each pass copies the last beat onto the row.
 """
 import logging
 import os
@@ -18,6 +24,7 @@ import socket
 from datetime import timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from rq import Worker, get_current_job
@@ -32,6 +39,7 @@ from stackato_dash import queueing
 # apps whose jobs it watches (as with the jobs' own on_lost/requeue hooks):
 # fence restart rows left open with no step left to complete them.
 SWEEPS = ("images.rollouts.open_restarts.look_at_open_restarts",)
+HEARTBEATS_MISSED = 3  # beats a running job's worker may miss before the job counts as lost
 QUEUED_GRACE = timedelta(seconds=10)  # a row is written just before its job reaches Redis
 ENDED_BY_RQ = (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, JobStatus.FINISHED)
 log = logging.getLogger(__name__)
@@ -105,13 +113,18 @@ def _settle(queue, run: JobRun, rq_job, workers) -> str:
         return ""
     worker_name = (rq_job.worker_name if rq_job is not None else "") or run.worker_name
     if status == JobStatus.STARTED or (status is None and run.status == RunStatus.RUNNING):
+        beat = rq_job.last_heartbeat if rq_job is not None else None
+        if beat is not None and beat != run.last_heartbeat:
+            JobRun.objects.filter(pk=run.pk).update(last_heartbeat=beat)
         if run.hostname == socket.gethostname() and run.pid and _pid_alive(run.pid):
             return ""  # its process still works (a work horse outlives its killed worker): it ends the row
-        if worker_name in workers:
-            if rq_job is not None and rq_job.last_heartbeat:
-                JobRun.objects.filter(pk=run.pk).update(last_heartbeat=rq_job.last_heartbeat)
-            return ""  # still being run
-        why = f"the worker running it ({worker_name or 'unknown'}) is gone"
+        if worker_name not in workers:
+            why = f"the worker running it ({worker_name or 'unknown'}) is gone"
+        elif beat is not None and _silent_since(beat):
+            why = (f"the worker running it ({worker_name}) sent no heartbeat for it since {beat:%H:%M:%S} UTC "
+                   f"({HEARTBEATS_MISSED} beats missed)")
+        else:
+            return ""  # still being run: a long job keeps beating
     else:
         last = _last_line(rq_job) if rq_job is not None and status == JobStatus.FAILED else ""
         if "AbandonedJobError" in last:
@@ -121,6 +134,10 @@ def _settle(queue, run: JobRun, rq_job, workers) -> str:
         else:
             why = f"RQ ended its job as {status} but the job did not record an ending" + (f" ({last})" if last else "")
     return _lost(run, why)
+
+
+def _silent_since(beat) -> bool:
+    return timezone.now() - beat > timedelta(seconds=settings.RQ_JOB_HEARTBEAT * HEARTBEATS_MISSED)
 
 
 def _requeue(run: JobRun) -> str:

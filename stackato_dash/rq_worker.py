@@ -9,6 +9,7 @@ queues read jobs as JSON too: a worker's registry cleanup reads abandoned
 jobs (and their meta, at once) through the queue's serializer, and
 `rqworker-pool` hands its workers queues made with the pool's (pickle).
 """
+from django.conf import settings
 from rq import Queue, SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 
@@ -44,6 +45,10 @@ class JSONWorker(Worker):
     def __init__(self, *args, **kwargs):
         args, kwargs = _json_only(args, kwargs)
         kwargs["maintenance_interval"] = MAINTENANCE_EVERY
+        # RQ's own heartbeat for the job running (job.last_heartbeat), sent
+        # while the worker waits on its work horse: the reconciler's sign
+        # of a job still being run.
+        kwargs["job_monitoring_interval"] = settings.RQ_JOB_HEARTBEAT
         super().__init__(*args, **kwargs)
 
     @property

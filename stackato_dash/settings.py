@@ -124,6 +124,10 @@ RQ_QUEUES = {
 # (`rqworker --serializer` defaults to pickle): a pickle pushed into Redis
 # fails to load instead of running code (stackato_dash/rq_worker.py).
 RQ = {"WORKER_CLASS": "stackato_dash.rq_worker.JSONWorker"}
+# Seconds between a worker's heartbeats for the job it runs (RQ's job
+# monitoring interval). The job reconciler tells a long job (still beating)
+# from a lost one (no beat for 3 of them) by it (job_runs/reconciler.py).
+RQ_JOB_HEARTBEAT = env.int("RQ_JOB_HEARTBEAT", default=10)
 # Adds a "Django RQ" link to the admin index, so operators find the queues.
 RQ_SHOW_ADMIN_LINK = True
 
