@@ -1,5 +1,7 @@
 """The fence restart audit as CSV or JSON, streamed row by row so an export
-of the whole history never sits in memory."""
+of the whole history never sits in memory. Each row carries every field its
+hash covers and its chain fields, so the file can be verified offline
+(nodes/audit_hash.py, manage.py verify_audit --file)."""
 import csv
 import json
 
@@ -7,7 +9,8 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 FIELDS = ["id", "started_at", "finished_at", "cluster_name", "node_id", "node_address", "requested_by_username",
-          "outcome", "exit_code", "image_before", "image_after", "correlation_id", "reason", "output_excerpt"]
+          "outcome", "exit_code", "image_before", "image_after", "correlation_id", "reason", "output_excerpt",
+          "cluster_id", "chain_seq", "prev_hash", "row_hash"]
 KINDS = {"csv": "text/csv", "json": "application/json"}
 CHUNK = 2000
 
@@ -25,11 +28,13 @@ def _rows(queryset):
 # A spreadsheet opening the CSV runs a cell that starts with one of these as
 # a formula (CSV injection); reasons are typed by users and output comes from
 # nodes, so such a cell gets a leading quote. JSON is data, not a sheet: as is.
+# A cell that starts with a quote gets one more, so the offline check can take
+# exactly one off (nodes/audit_hash.py) and hash the text as stored.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_cell(value):
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+    if isinstance(value, str) and value.startswith((*_FORMULA_STARTS, "'")):
         return "'" + value
     return value
 

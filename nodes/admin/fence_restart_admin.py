@@ -4,8 +4,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 
-from nodes import audit_search
-from nodes.admin import audit_export, audit_paging
+from nodes import audit_search, audit_verify
+from nodes.admin import audit_export, audit_paging, fleet_view
 from nodes.admin.audit_filters import NodeAddressFilter, RolloutFilter, UsernameFilter
 from nodes.models import FenceRestart
 
@@ -22,6 +22,12 @@ class FenceRestartAdmin(admin.ModelAdmin):
     date_hierarchy = "started_at"
     show_full_result_count = False  # a second COUNT(*) over the whole table on every page
     actions = None
+    # Not editable (no form field), so shown only when named here.
+    readonly_fields = ["chain_seq", "prev_hash", "row_hash"]
+
+    def changelist_view(self, request, extra_context=None):
+        # The badge: an incremental check, a constant few queries at any size (nodes/audit_verify.py).
+        return super().changelist_view(request, {**(extra_context or {}), "audit_chain": audit_verify.incremental()})
 
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
@@ -36,7 +42,15 @@ class FenceRestartAdmin(admin.ModelAdmin):
                  name=f"nodes_fencerestart_export_{kind}")
             for kind in audit_export.KINDS
         ]
-        return export + super().get_urls()  # before the admin's catch-all "<object_id>/"
+        fleet = [
+            path("fleet/", self.admin_site.admin_view(lambda request: fleet_view.pick_view(self, request)),
+                 name="nodes_fencerestart_fleet_pick"),
+            path("fleet/<int:cluster_id>/",
+                 self.admin_site.admin_view(lambda request, cluster_id: fleet_view.fleet_at_view(self, request,
+                                                                                                  cluster_id)),
+                 name="nodes_fencerestart_fleet_at"),
+        ]
+        return export + fleet + super().get_urls()  # before the admin's catch-all "<object_id>/"
 
     def export(self, request, kind: str):
         """The changelist's own filtered, searched queryset, as a download."""

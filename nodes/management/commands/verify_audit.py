@@ -11,11 +11,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--file", help="an audit export (.csv or .json) to check instead of the database")
+        parser.add_argument("--partial", action="store_true",
+                            help="with --file: a filtered export, gaps in the chain numbers are expected")
 
     def handle(self, *args, **options):
         if options["file"]:
             try:
-                walk, open_rows = audit_hash.check_file(options["file"])
+                walk, open_rows = audit_hash.check_file(options["file"], options["partial"])
             except (OSError, ValueError, KeyError) as error:
                 raise CommandError(f"cannot read {options['file']}: {error}") from None
             self.stdout.write(audit_hash.report(walk, open_rows))
