@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from images.models.rollout import Phase, Rollout, RolloutStep
-from support.rollout_sandbox import push_version
+from support.image_versions import product_version
 
 from .pages import log_in
 
@@ -23,13 +23,13 @@ def make_viewer(django_user_model):
     return user
 
 
-def test_a_viewer_sees_no_fleet_changing_buttons(page, live_server, rollout_sandbox, cluster, django_user_model):
-    version = push_version(rollout_sandbox, cluster, "9.0.0")
+def test_a_viewer_sees_no_fleet_changing_buttons(page, live_server, rollout_sandbox, rollout_fleet, django_user_model):
+    version = product_version(rollout_sandbox, rollout_fleet, "9.0.0")
     viewer = make_viewer(django_user_model)
-    running = Rollout.objects.create(cluster=cluster, target=version, target_image=version.registry_reference,
+    running = Rollout.objects.create(cluster=rollout_fleet, target=version, target_image=version.registry_reference,
                                      target_pull=version.pull_reference, requested_by_username="someone",
                                      reason="seen by a viewer", status="activating")
-    RolloutStep.objects.create(rollout=running, node=cluster.nodes.exclude(pk=cluster.core_node.pk).first(),
+    RolloutStep.objects.create(rollout=running, node=rollout_fleet.nodes.exclude(pk=rollout_fleet.core_node.pk).first(),
                                phase=Phase.PULL, image=running.target_image, status="running")
     base = live_server.url
     log_in(page, base, viewer.username, "viewer-pass")

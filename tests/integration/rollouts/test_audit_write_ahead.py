@@ -17,12 +17,11 @@ from nodes.models.fence_restart import Outcome
 from sandbox import knobs, layout
 from sandbox.nodeside import fence_status
 from stackato_dash import queueing
+from support.image_versions import product_version
+from support.rollout_driving import STRATEGY
 from support.rq import run_queued_jobs
 from support.ssh_drop import drop_connections
 from support.worker_process import kill_worker, start_worker, wait_until_registered
-
-from .conftest import push_version
-from .test_rollouts import STRATEGY
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,9 +52,9 @@ def _node_page(admin_client, address: str) -> str:
     return page.content.decode().split('id="restart-history"', 1)[1].split("</table>", 1)[0]
 
 
-def test_a_worker_killed_after_the_restart_before_the_audit_completes(admin_client, rollout_sandbox, cluster,
+def test_a_worker_killed_after_the_restart_before_the_audit_completes(admin_client, rollout_sandbox, rollout_fleet,
                                                                       worker_alive):
-    version = push_version(rollout_sandbox, cluster, "4.1.0")
+    version = product_version(rollout_sandbox, rollout_fleet, "4.1.0")
     canary = layout.deas(rollout_sandbox)[0]
     pid_at_start = _fence(rollout_sandbox, canary)["pid"]
     worker_alive.register_death()  # from here a real worker process carries the jobs
@@ -100,8 +99,8 @@ def test_a_worker_killed_after_the_restart_before_the_audit_completes(admin_clie
     assert not FenceRestart.objects.filter(finished_at__isnull=True).exists()
 
 
-def test_the_connection_dropped_right_after_the_restart_command(admin_client, rollout_sandbox, cluster):
-    version = push_version(rollout_sandbox, cluster, "4.2.0")
+def test_the_connection_dropped_right_after_the_restart_command(admin_client, rollout_sandbox, rollout_fleet):
+    version = product_version(rollout_sandbox, rollout_fleet, "4.2.0")
     canary = layout.deas(rollout_sandbox)[0]
     state_dir = Path(rollout_sandbox["state_dir"])
     knobs.apply(state_dir, canary["name"], "restart-delay", "5")  # fence is STOPPING for 5 s after the command

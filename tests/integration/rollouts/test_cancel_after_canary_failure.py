@@ -15,10 +15,9 @@ from django.urls import reverse
 from images.models.rollout import Phase, Rollout, RolloutStatus, StepStatus
 from nodes.models import FenceRestart
 from sandbox import knobs, layout
+from support.image_versions import BASE, product_version
+from support.rollout_driving import STRATEGY, config_image, fence
 from support.worker_process import start_worker
-
-from .conftest import BASE, push_version
-from .test_rollouts import STRATEGY, config_image, fence
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,12 +30,12 @@ def wait_for(what, check, timeout):
         time.sleep(0.3)
 
 
-def test_cancel_after_a_failed_canary_ends_rolled_back(admin_client, rollout_sandbox, cluster, worker_alive):
+def test_cancel_after_a_failed_canary_ends_rolled_back(admin_client, rollout_sandbox, rollout_fleet, worker_alive):
     from rq import Worker
 
     from stackato_dash import queueing
 
-    version = push_version(rollout_sandbox, cluster, "10.1.0")
+    version = product_version(rollout_sandbox, rollout_fleet, "10.1.0")
     first, second = layout.deas(rollout_sandbox)[:2]
     state = Path(rollout_sandbox["state_dir"])
     knobs.apply(state, first["name"], "fail-restarts", "1")

@@ -6,15 +6,14 @@ import importlib
 import pytest
 from django.apps import apps
 from django.urls import reverse
-from support import ssh
-from support.rq import run_queued_jobs
 
 from images.models import ImageVersion
 from images.models.rollout import Rollout
 from sandbox import layout
 from sandbox.nodeside import config_store
-
-from .conftest import BASE
+from support import ssh
+from support.image_versions import BASE
+from support.rq import run_queued_jobs
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROLES = importlib.import_module("nodes.migrations.0003_roles")
@@ -40,13 +39,13 @@ def image_ids(sandbox, ref):
     return ids
 
 
-def test_an_operator_cannot_distribute_a_version_named_like_the_running_image(operator, rollout_sandbox, cluster):
-    cluster.registry = ""  # the seed's small cluster: images are streamed with docker load
-    cluster.save(update_fields=["registry"])
+def test_an_operator_cannot_distribute_a_version_named_like_the_running_image(operator, rollout_sandbox, rollout_fleet):
+    rollout_fleet.registry = ""  # the seed's small cluster: images are streamed with docker load
+    rollout_fleet.save(update_fields=["registry"])
     before = image_ids(rollout_sandbox, BASE)
 
     # Creating it is refused...
-    form = {"cluster": cluster.pk, "repository": "stackato/app-holophonor", "tag": "3.0.0", "parent": "",
+    form = {"cluster": rollout_fleet.pk, "repository": "stackato/app-holophonor", "tag": "3.0.0", "parent": "",
             "from_reference": BASE, "cmd": '["start.sh"]', "release_notes": "", "run_steps-TOTAL_FORMS": "0",
             "run_steps-INITIAL_FORMS": "0", "run_steps-MIN_NUM_FORMS": "0", "run_steps-MAX_NUM_FORMS": "100"}
     page = operator.post(reverse("admin:images_imageversion_add"), form)
@@ -54,7 +53,7 @@ def test_an_operator_cannot_distribute_a_version_named_like_the_running_image(op
     assert not ImageVersion.objects.exists()
 
     # ...and one that exists anyway (made before the cluster ran that name) is refused at distribution.
-    version = ImageVersion.objects.create(cluster=cluster, repository="stackato/app-holophonor", tag="3.0.0",
+    version = ImageVersion.objects.create(cluster=rollout_fleet, repository="stackato/app-holophonor", tag="3.0.0",
                                           from_reference=BASE, status="built", local=True, engine_reference=BASE,
                                           image_id="sha256:" + "1" * 64)
     response = operator.post(reverse(CHANGELIST), {
@@ -66,17 +65,17 @@ def test_an_operator_cannot_distribute_a_version_named_like_the_running_image(op
     assert image_ids(rollout_sandbox, BASE) == before
 
 
-def test_an_option_like_image_in_the_config_is_refused_clearly(admin_client, rollout_sandbox, cluster):
+def test_an_option_like_image_in_the_config_is_refused_clearly(admin_client, rollout_sandbox, rollout_fleet):
     conn = config_store.connect(rollout_sandbox)
     config_store.set_value(conn, "fence", "docker/image", "--config=/tmp/evil")
-    response = admin_client.post(reverse("admin:images_imageversion_from_active"), {"cluster": cluster.pk},
+    response = admin_client.post(reverse("admin:images_imageversion_from_active"), {"cluster": rollout_fleet.pk},
                                  follow=True)
     text = response.content.decode()
     assert response.status_code == 200 and "not an image reference" in text and "refusing to use it" in text
     assert not ImageVersion.objects.exists()
 
 
-def test_a_name_re_pointed_on_a_dea_is_not_in_sync(admin_client, rollout_sandbox, cluster, settings):
+def test_a_name_re_pointed_on_a_dea_is_not_in_sync(admin_client, rollout_sandbox, rollout_fleet, settings):
     """After a registry-less rollout, the rolled-out name is re-pointed on one
     DEA by hand (docker tag): the next refresh says so instead of "in sync"."""
     from nodes import jobs
@@ -90,9 +89,9 @@ def test_a_name_re_pointed_on_a_dea_is_not_in_sync(admin_client, rollout_sandbox
                              f"set -e; cid=$(docker create {BASE} sh); docker commit --change 'CMD [\"start.sh\"]' $cid "
                              f"{ref} >/dev/null; docker rm $cid >/dev/null; docker image inspect --format '{{{{.Id}}}}' {ref}")
     assert code == 0, err
-    cluster.registry = ""
-    cluster.save(update_fields=["registry"])
-    version = ImageVersion.objects.create(cluster=cluster, repository="exampleco/local", tag="2.0.0", from_reference=BASE,
+    rollout_fleet.registry = ""
+    rollout_fleet.save(update_fields=["registry"])
+    version = ImageVersion.objects.create(cluster=rollout_fleet, repository="exampleco/local", tag="2.0.0", from_reference=BASE,
                                           status="built", local=True, engine_reference=ref, image_id=out.strip())
     response = admin_client.post(reverse(CHANGELIST), {
         "action": "roll_out", "_selected_action": [version.pk], "post": "yes", "reason": "release", "canaries": "1",
@@ -105,8 +104,8 @@ def test_a_name_re_pointed_on_a_dea_is_not_in_sync(admin_client, rollout_sandbox
     dea1, *others = layout.deas(rollout_sandbox)
     code, _, err = ssh.run(dea1, rollout_sandbox["client_key"], f"docker tag {BASE} {ref}")
     assert code == 0, err
-    for node in Node.objects.filter(cluster=cluster):
+    for node in Node.objects.filter(cluster=rollout_fleet):
         jobs.refresh_node_facts(node.pk)
-    drift = dict(Node.objects.filter(cluster=cluster).values_list("address", "drift"))
+    drift = dict(Node.objects.filter(cluster=rollout_fleet).values_list("address", "drift"))
     assert drift[dea1["address"]] == Drift.IMAGE_DIFFERS
     assert {drift[entry["address"]] for entry in others} == {Drift.IN_SYNC}

@@ -9,11 +9,10 @@ from images.models.rollout import Rollout, RolloutStatus
 from nodes import jobs
 from sandbox import layout
 from sandbox.register import register
+from support.image_versions import product_version
+from support.rollout_driving import STRATEGY, config_image, fence
 from support.rq import run_queued_jobs
 from support.sandbox import running_sandbox
-
-from .conftest import push_version
-from .test_rollouts import STRATEGY, config_image, fence
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,7 +30,7 @@ def test_every_dea_switches_on_the_config_change_and_each_reload_is_audited(admi
     assert cluster.kato_behaviour == "3.0.1"
     for node in cluster.nodes.all():
         jobs.refresh_node_facts(node.pk)
-    version = push_version(reload_sandbox, cluster, "3.0.0")
+    version = product_version(reload_sandbox, cluster, "3.0.0")
     page = admin_client.post(reverse("admin:images_imageversion_changelist"),
                              {"action": "roll_out", "_selected_action": [version.pk]})
     assert b"no canary is possible" in page.content
@@ -65,7 +64,7 @@ def test_a_broken_image_fails_the_smoke_test_and_no_dea_reloads(admin_client, re
     for node in cluster.nodes.all():
         jobs.refresh_node_facts(node.pk)
     configured = config_image(reload_sandbox)
-    version = push_version(reload_sandbox, cluster, "3.0.9", cmd='["sh", "-c", "exit 1"]')
+    version = product_version(reload_sandbox, cluster, "3.0.9", cmd=["sh", "-c", "exit 1"])
     pids = {entry["name"]: fence_status.read(reload_sandbox, entry)["pid"] for entry in layout.deas(reload_sandbox)}
     admin_client.post(reverse("admin:images_imageversion_changelist"),
                       {"action": "roll_out", "_selected_action": [version.pk], "post": "yes", **STRATEGY})
@@ -90,7 +89,7 @@ def test_a_reload_inside_the_running_fence_is_made_visible_by_a_restart(admin_cl
     cluster = register(Path(reload_sandbox["state_dir"]), "reloading")
     for node in cluster.nodes.all():
         jobs.refresh_node_facts(node.pk)
-    version = push_version(reload_sandbox, cluster, "3.1.0")
+    version = product_version(reload_sandbox, cluster, "3.1.0")
     dea1, dea2 = layout.deas(reload_sandbox)
     before = fence_status.read(reload_sandbox, dea1)
     faults.write(dea1["dir"], reload_in_place=True)

@@ -11,20 +11,19 @@ from django.urls import reverse
 from images.models.rollout import Rollout, RolloutStatus
 from job_runs import reconciler
 from job_runs.models import JobRun
-from stackato_dash import queueing
 from nodes.models import FenceRestart
 from sandbox import knobs, layout
+from stackato_dash import queueing
+from support.image_versions import product_version
+from support.rollout_driving import STRATEGY, fence
 from support.rq import run_queued_jobs
 from support.worker_process import start_worker, wait_until_registered
-
-from .conftest import push_version
-from .test_rollouts import STRATEGY, fence
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_killed_worker_mid_rollout_is_recovered(admin_client, rollout_sandbox, cluster, settings, worker_alive):
-    version = push_version(rollout_sandbox, cluster, "2.0.0")
+def test_a_killed_worker_mid_rollout_is_recovered(admin_client, rollout_sandbox, rollout_fleet, settings, worker_alive):
+    version = product_version(rollout_sandbox, rollout_fleet, "2.0.0")
     # The canary's restart takes a while: the worker is killed during it.
     canary = layout.deas(rollout_sandbox)[0]
     knobs.apply(Path(rollout_sandbox["state_dir"]), canary["name"], "restart-delay", "3")

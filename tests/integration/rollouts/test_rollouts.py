@@ -1,6 +1,5 @@
 """Rollouts against a 4-DEA sandbox with real sshd, kato, fence, dockerd,
 registry and Redis, driven through the admin like an operator would."""
-import json
 from pathlib import Path
 
 import pytest
@@ -10,43 +9,15 @@ from images.models.rollout import Rollout, RolloutStatus
 from images.rollouts import start
 from nodes.models import FenceRestart
 from sandbox import knobs, layout
-from sandbox.nodeside import fence_status
 from support import ssh
+from support.image_versions import BASE, product_version
+from support.rollout_driving import STRATEGY, config_image, deas, fence, roll_out
 from support.rq import run_queued_jobs
-
-from .conftest import BASE, push_version
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-STRATEGY = {"reason": "CVE-2026-0001 libc fix", "canaries": "1", "max_in_flight": "2",
-            "failure_threshold": "0", "health_wait": "1", "auto_rollback": "on"}
-
-
-def fence(sandbox, name):
-    """(fence's state as kato shows it, the image it runs): kato shows no image,
-    so that comes from inside the emulator (fence.json of the running pid)."""
-    code, out, err = ssh.run(layout.node(sandbox, name), sandbox["client_key"], "kato process list -j")
-    assert code == 0, err
-    return json.loads(out)["fence"], fence_status.read(sandbox, layout.node(sandbox, name))["image"]
-
-
-def config_image(sandbox):
-    return ssh.run(layout.node(sandbox, "core"), sandbox["client_key"], "kato config get fence docker/image")[1].strip()
-
-
-def roll_out(admin_client, version, **overrides):
-    data = {"action": "roll_out", "_selected_action": [version.pk], "post": "yes", **STRATEGY, **overrides}
-    response = admin_client.post(reverse("admin:images_imageversion_changelist"), data)
-    assert response.status_code == 302, response.content[-3000:]
-    return Rollout.objects.latest("created_at")
-
-
-def deas(sandbox):
-    return [n["name"] for n in layout.deas(sandbox)]
-
-
-def test_confirmation_page_shows_the_plan_and_changes_nothing(admin_client, rollout_sandbox, cluster):
-    version = push_version(rollout_sandbox, cluster, "1.0.1")
+def test_confirmation_page_shows_the_plan_and_changes_nothing(admin_client, rollout_sandbox, rollout_fleet):
+    version = product_version(rollout_sandbox, rollout_fleet, "1.0.1")
     page = admin_client.post(reverse("admin:images_imageversion_changelist"),
                              {"action": "roll_out", "_selected_action": [version.pk], "max_in_flight": "2"})
     text = page.content.decode()
@@ -57,8 +28,8 @@ def test_confirmation_page_shows_the_plan_and_changes_nothing(admin_client, roll
     assert not Rollout.objects.exists()
 
 
-def test_a_full_rollout_switches_every_dea_with_one_audit_row_each(admin_client, rollout_sandbox, cluster):
-    version = push_version(rollout_sandbox, cluster, "1.1.0")
+def test_a_full_rollout_switches_every_dea_with_one_audit_row_each(admin_client, rollout_sandbox, rollout_fleet):
+    version = product_version(rollout_sandbox, rollout_fleet, "1.1.0")
     rollout = roll_out(admin_client, version)
     run_queued_jobs()
     rollout.refresh_from_db()
@@ -75,8 +46,8 @@ def test_a_full_rollout_switches_every_dea_with_one_audit_row_each(admin_client,
     assert rollout.steps.filter(phase="config").count() == 1  # the config was set exactly once
 
 
-def test_a_failing_canary_is_rolled_back_automatically(admin_client, rollout_sandbox, cluster):
-    version = push_version(rollout_sandbox, cluster, "1.2.0")
+def test_a_failing_canary_is_rolled_back_automatically(admin_client, rollout_sandbox, rollout_fleet):
+    version = product_version(rollout_sandbox, rollout_fleet, "1.2.0")
     canary = layout.deas(rollout_sandbox)[0]
     knobs.apply(Path(rollout_sandbox["state_dir"]), canary["name"], "fail-restarts", "1")
     rollout = roll_out(admin_client, version)
@@ -93,8 +64,8 @@ def test_a_failing_canary_is_rolled_back_automatically(admin_client, rollout_san
     ]
 
 
-def test_failures_within_the_threshold_go_on_and_past_it_stop(admin_client, rollout_sandbox, cluster):
-    version = push_version(rollout_sandbox, cluster, "1.3.0")
+def test_failures_within_the_threshold_go_on_and_past_it_stop(admin_client, rollout_sandbox, rollout_fleet):
+    version = product_version(rollout_sandbox, rollout_fleet, "1.3.0")
     last = layout.deas(rollout_sandbox)[-1]
     knobs.apply(Path(rollout_sandbox["state_dir"]), last["name"], "fail-restarts", "1")
     rollout = roll_out(admin_client, version, failure_threshold="1", max_in_flight="1")
@@ -103,7 +74,7 @@ def test_failures_within_the_threshold_go_on_and_past_it_stop(admin_client, roll
     assert rollout.status == RolloutStatus.SUCCEEDED, rollout.decisions
     assert "1 failed within the threshold" in rollout.status_reason
 
-    version2 = push_version(rollout_sandbox, cluster, "1.3.1")
+    version2 = product_version(rollout_sandbox, rollout_fleet, "1.3.1")
     second = layout.deas(rollout_sandbox)[1]
     knobs.apply(Path(rollout_sandbox["state_dir"]), second["name"], "fail-restarts", "1")
     rollout2 = roll_out(admin_client, version2, failure_threshold="0", max_in_flight="1", auto_rollback="")
@@ -115,8 +86,8 @@ def test_failures_within_the_threshold_go_on_and_past_it_stop(admin_client, roll
     assert sorted(restarts.values_list("status", flat=True)) == ["failed", "skipped", "skipped", "succeeded"]
 
 
-def test_a_failed_pull_leaves_the_config_and_every_fence_alone(admin_client, rollout_sandbox, cluster):
-    version = push_version(rollout_sandbox, cluster, "1.4.0")
+def test_a_failed_pull_leaves_the_config_and_every_fence_alone(admin_client, rollout_sandbox, rollout_fleet):
+    version = product_version(rollout_sandbox, rollout_fleet, "1.4.0")
     before = {name: fence(rollout_sandbox, name) for name in deas(rollout_sandbox)}
     knobs.apply(Path(rollout_sandbox["state_dir"]), "registry", "down")
     rollout = roll_out(admin_client, version)
@@ -129,8 +100,8 @@ def test_a_failed_pull_leaves_the_config_and_every_fence_alone(admin_client, rol
     assert not FenceRestart.objects.filter(correlation_id=rollout.pk).exists()
 
 
-def test_undo_restores_every_node(admin_client, rollout_sandbox, cluster):
-    version = push_version(rollout_sandbox, cluster, "1.5.0")
+def test_undo_restores_every_node(admin_client, rollout_sandbox, rollout_fleet):
+    version = product_version(rollout_sandbox, rollout_fleet, "1.5.0")
     rollout = roll_out(admin_client, version, max_in_flight="50%")
     run_queued_jobs()
     rollout.refresh_from_db()
@@ -147,8 +118,8 @@ def test_undo_restores_every_node(admin_client, rollout_sandbox, cluster):
         assert fence(rollout_sandbox, name) == ("RUNNING", BASE)
 
 
-def test_a_second_rollout_on_the_cluster_is_refused_while_one_runs(admin_client, rollout_sandbox, cluster):
-    version = push_version(rollout_sandbox, cluster, "1.6.0")
+def test_a_second_rollout_on_the_cluster_is_refused_while_one_runs(admin_client, rollout_sandbox, rollout_fleet):
+    version = product_version(rollout_sandbox, rollout_fleet, "1.6.0")
     first = roll_out(admin_client, version)
     with pytest.raises(start.RolloutRefused, match="already has a rollout in progress"):
         start.rollout_version(version, user=first.requested_by, reason="again")
@@ -159,8 +130,8 @@ def test_a_second_rollout_on_the_cluster_is_refused_while_one_runs(admin_client,
     run_queued_jobs()
 
 
-def test_cancel_stops_before_the_next_step_and_leaves_the_config(admin_client, rollout_sandbox, cluster):
-    version = push_version(rollout_sandbox, cluster, "1.7.0")
+def test_cancel_stops_before_the_next_step_and_leaves_the_config(admin_client, rollout_sandbox, rollout_fleet):
+    version = product_version(rollout_sandbox, rollout_fleet, "1.7.0")
     rollout = roll_out(admin_client, version, max_in_flight="1")
     page = admin_client.post(reverse("admin:images_rollout_changelist"),
                              {"action": "cancel", "_selected_action": [rollout.pk]})
@@ -177,22 +148,15 @@ def test_cancel_stops_before_the_next_step_and_leaves_the_config(admin_client, r
     assert rollout.steps.filter(status="skipped").exists()
 
 
-def test_a_registry_less_cluster_gets_the_image_streamed_to_each_node(admin_client, rollout_sandbox, cluster, settings):
+def test_a_registry_less_cluster_gets_the_image_streamed_to_each_node(admin_client, rollout_sandbox, rollout_fleet, settings):
     """The seed's small-cluster path: no registry, so each DEA is sent the
     image from the build engine (docker save | ssh docker load)."""
-    from images.models import ImageVersion
-
-    core = layout.node(rollout_sandbox, "core")
-    settings.BUILD_DOCKER_HOST = core["docker_host"]
-    ref = "exampleco/local:1.0.0"
-    code, out, err = ssh.run(core, rollout_sandbox["client_key"],
-                             f"set -e; cid=$(docker create {BASE} sh); docker commit --change 'CMD [\"start.sh\"]' $cid {ref} >/dev/null; "
-                             f"docker rm $cid >/dev/null; docker image inspect --format '{{{{.Id}}}}' {ref}")
-    assert code == 0, err
-    cluster.registry = ""
-    cluster.save(update_fields=["registry"])
-    version = ImageVersion.objects.create(cluster=cluster, repository="exampleco/local", tag="1.0.0", from_reference=BASE,
-                                          status="built", local=True, engine_reference=ref, image_id=out.strip())
+    settings.BUILD_DOCKER_HOST = layout.node(rollout_sandbox, "core")["docker_host"]
+    rollout_fleet.registry = ""
+    rollout_fleet.save(update_fields=["registry"])
+    version = product_version(rollout_sandbox, rollout_fleet, "1.9.0")
+    ref = version.engine_reference
+    assert (version.status, version.local, ref) == ("built", True, "exampleco/newimg:1.9.0")
     rollout = roll_out(admin_client, version, max_in_flight="100%")
     run_queued_jobs()
     rollout.refresh_from_db()
@@ -202,8 +166,8 @@ def test_a_registry_less_cluster_gets_the_image_streamed_to_each_node(admin_clie
         assert fence(rollout_sandbox, name) == ("RUNNING", ref)
 
 
-def test_distribute_only_pulls_everywhere_and_activates_nothing(admin_client, rollout_sandbox, cluster):
-    version = push_version(rollout_sandbox, cluster, "1.8.0")
+def test_distribute_only_pulls_everywhere_and_activates_nothing(admin_client, rollout_sandbox, rollout_fleet):
+    version = product_version(rollout_sandbox, rollout_fleet, "1.8.0")
     response = admin_client.post(reverse("admin:images_imageversion_changelist"), {
         "action": "distribute_only", "_selected_action": [version.pk], "post": "yes", **STRATEGY})
     assert response.status_code == 302

@@ -9,10 +9,9 @@ from nodes.models import FenceRestart
 from sandbox import layout
 from sandbox.nodeside import fence_status
 from support import ssh
+from support.image_versions import BASE, hand_pushed_version, product_version
+from support.rollout_driving import config_image, fence, roll_out
 from support.rq import run_queued_jobs
-
-from .conftest import BASE, push_version
-from .test_rollouts import config_image, fence, roll_out
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,12 +33,14 @@ def smoke_containers(sandbox):
     return left
 
 
-@pytest.mark.parametrize("tag, cmd, why", [
-    ("9.0.1", '["sh", "-c", "echo cannot find my config >&2; exit 3"]', "exited with code 3"),
-    ("9.0.2", None, "cannot start: docker: Error response from daemon: No command specified"),
+@pytest.mark.parametrize("cmd, why", [
+    (["sh", "-c", "echo cannot find my config >&2; exit 3"], "exited with code 3"),
+    (None, "cannot start: docker: Error response from daemon: No command specified"),
 ], ids=["cmd-exits-at-once", "no-cmd"])
-def test_a_broken_image_fails_the_canary_and_changes_nothing(admin_client, rollout_sandbox, cluster, tag, cmd, why):
-    version = push_version(rollout_sandbox, cluster, tag, cmd=cmd)
+def test_a_broken_image_fails_the_canary_and_changes_nothing(admin_client, rollout_sandbox, rollout_fleet, cmd, why):
+    # The console always writes a CMD: an image without one can only come from outside it.
+    version = (product_version(rollout_sandbox, rollout_fleet, "9.0.1", cmd=cmd) if cmd
+               else hand_pushed_version(rollout_sandbox, rollout_fleet, "9.0.2"))
     before = fences(rollout_sandbox)
     rollout = roll_out(admin_client, version, canaries="2")
     run_queued_jobs()
@@ -60,8 +61,8 @@ def test_a_broken_image_fails_the_canary_and_changes_nothing(admin_client, rollo
     assert smoke_containers(rollout_sandbox) == []
 
 
-def test_a_healthy_image_passes_the_smoke_test_on_each_canary(admin_client, rollout_sandbox, cluster):
-    version = push_version(rollout_sandbox, cluster, "9.1.0")
+def test_a_healthy_image_passes_the_smoke_test_on_each_canary(admin_client, rollout_sandbox, rollout_fleet):
+    version = product_version(rollout_sandbox, rollout_fleet, "9.1.0")
     rollout = roll_out(admin_client, version, canaries="2", max_in_flight="2")
     run_queued_jobs()
     rollout.refresh_from_db()
