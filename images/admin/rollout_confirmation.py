@@ -1,5 +1,7 @@
 """The two-step "Roll out…" / "Roll back…" / "Undo…" actions: a plan page with
-the strategy form (no side effects), then the POST that starts it.
+the strategy form (no side effects), then the POST that starts it. The page
+is the one confirmation page (stackato_dash/admin_confirmation.py) with the
+rollout's plan drawn by admin/images/rollout_plan.html.
 
 The node order on the page is drawn for the strategy in the form: "Show the
 plan" redraws it for what was typed, and Start starts only the plan that was
@@ -7,9 +9,7 @@ shown (a strategy changed since is drawn first, and Start asked again)."""
 from collections import Counter
 
 from django.contrib import messages
-from django.contrib.admin import helpers
 from django.http import HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from images import registry_trust
@@ -17,13 +17,14 @@ from images.rollouts import plan as planning
 from images.rollouts import pull_check
 from images.rollouts import start
 from images.rollouts.forms import RolloutForm
+from stackato_dash.admin_confirmation import Redraw, confirmation_page, confirmed
 
 PREVIEW = "_preview"  # the name of the "Show the plan" button
 
 
 def confirm_and_start(modeladmin, request, *, cluster, target_image, image_size, action, title, starter, selected_pk):
     """starter(**strategy) starts it; called only on the confirming POST with a valid form."""
-    posted = request.POST.get("post") == "yes"
+    posted = confirmed(request)
     previewing = posted and PREVIEW in request.POST
     form = RolloutForm(request.POST if posted else None, require_reason=not previewing)
     strategy = form.strategy()
@@ -43,19 +44,20 @@ def confirm_and_start(modeladmin, request, *, cluster, target_image, image_size,
     plan = None if strategy is None else planning.make_plan(
         cluster, target_image, canaries=strategy[0], max_in_flight=strategy[1], image_size=image_size)
     current = Counter(n.desired_image for n in cluster.nodes.all() if n.desired_image).most_common(1)
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": title, "opts": modeladmin.model._meta, "media": modeladmin.media + form.media,
-        "cluster": cluster, "target_image": target_image, "current_image": current[0][0] if current else "unknown",
-        "plan": plan, "strategy": strategy, "form": form, "action": action, "selected_pk": selected_pk,
-        "preview": PREVIEW, "reloads": cluster.fence_reloads_on_change,
-        "behaviour": cluster.get_kato_behaviour_display(),
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        # The start refuses these too (images/rollouts/start.py); shown here with the setting each needs.
-        "cannot_pull": pull_check.blocked_nodes(cluster, target_image),
-        "registry_location": registry_trust.registry_of(target_image),
-    }
-    return TemplateResponse(request, "admin/images/rollout_confirmation.html", context)
+    # The start refuses these too (images/rollouts/start.py); shown here with the setting each needs.
+    cannot_pull = pull_check.blocked_nodes(cluster, target_image)
+    drawn_for = {} if plan is None else {"planned_canaries": str(strategy[0]), "planned_max_in_flight": str(strategy[1])}
+    return confirmation_page(
+        modeladmin, request, modeladmin.model.objects.none(), title=title, rows=[], button="Start",
+        intro="Nothing has changed yet. The node order below is drawn for the strategy in the form: "
+              "check it, then start.",
+        selected=[selected_pk], action=action, form=form, hidden=drawn_for, redraw=Redraw(PREVIEW, "Show the plan"),
+        actionable=bool(plan and plan.nodes and not cannot_pull),
+        details="admin/images/rollout_plan.html", details_context={
+            "cluster": cluster, "target_image": target_image, "current_image": current[0][0] if current else "unknown",
+            "plan": plan, "strategy": strategy, "reloads": cluster.fence_reloads_on_change,
+            "behaviour": cluster.get_kato_behaviour_display(), "cannot_pull": cannot_pull,
+            "registry_location": registry_trust.registry_of(target_image)})
 
 
 def _shown_plan_is(request, strategy) -> bool:

@@ -1,7 +1,5 @@
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.core import signing
-from django.template.response import TemplateResponse
 
 from nodes import host_keys, jobs
 from nodes.admin import plans, restart_history
@@ -58,19 +56,12 @@ class NodeAdmin(admin.ModelAdmin):
 
     @admin.action(description="Trust host key…", permissions=["trust_host_key"])
     def trust_host_key(self, request, queryset):
-        if request.POST.get("post") == "yes":
+        if confirmed(request):
             return self._pin_confirmed(request, queryset)
         presented = [host_keys.scan(node, request.user) for node in queryset.select_related("cluster")]
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Trust host keys",
-            "opts": self.model._meta,
-            "presented": presented,
-            "trustable": any(row.key for row in presented),
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "media": self.media,
-        }
-        return TemplateResponse(request, "admin/nodes/node/trust_host_key.html", context)
+        return confirmation_page(self, request, queryset, title="Trust host keys", button="Yes, trust these keys",
+                                 intro=plans.TRUST_INTRO, rows=plans.trust_rows(presented), needs_worker=False,
+                                 selected=[row.node.pk for row in presented if row.key])
 
     def _pin_confirmed(self, request, queryset):
         for node in queryset:

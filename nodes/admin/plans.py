@@ -28,3 +28,26 @@ def import_rows(clusters) -> list[PlanRow]:
                       "Trust its host key first (Nodes, Trust host key).")
         rows.append(PlanRow(str(cluster), effect))
     return rows
+
+
+TRUST_INTRO = ("Compare each fingerprint with the one the node itself reports "
+               "(`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` on its console). Only trust a key you have "
+               "checked: from then on every connection must present exactly this key.")
+
+
+def trust_rows(presented) -> list[PlanRow]:
+    """One row per node scanned (host_keys.scan); the confirming POST carries
+    each key shown as a signed token, so only what was shown is pinned."""
+    rows = []
+    for row in presented:
+        node = row.node
+        subject = f"{node.address}:{node.ssh_port} ({node.cluster})"
+        if row.error:
+            rows.append(PlanRow(subject, "", refusal=row.error))
+            continue
+        effect = (f"Pin {row.key.key_type} {row.key.fingerprint}, which it presents now; pinned now: "
+                  f"{node.host_key_fingerprint if node.is_trusted else 'none'}.")
+        if row.changed:
+            effect += " The key changed: make sure the node was reinstalled."
+        rows.append(PlanRow(subject, effect, hidden={f"key_{node.pk}": row.token}))
+    return rows

@@ -76,7 +76,8 @@ def test_a_release_manager_gets_the_rollout_plan_but_no_build(client, login_as, 
     page = client.get(reverse(CHANGELIST)).content.decode()
     assert 'value="roll_out"' in page and 'value="build"' not in page and 'value="push"' not in page
     plan = act(client, CHANGELIST, "roll_out", [built.pk])
-    assert plan.templates[0].name == "admin/images/rollout_confirmation.html"
+    assert plan.templates[0].name == "admin/confirm_action.html"  # the one confirmation page
+    assert "admin/images/rollout_plan.html" in [template.name for template in plan.templates]
     assert b"10.0.0.12" in plan.content
     refused = act(client, CHANGELIST, "build", [draft.pk], post="yes")
     assert refused.templates[0].name.endswith("change_list.html")
