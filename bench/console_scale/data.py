@@ -153,6 +153,8 @@ def add_restarts(fleet: Fleet, first: int, last: int, progress=print) -> None:
             cursor.execute(sql, {"origin": origin, "user": fleet.user_id, "per": fleet.per_cluster, "first": start,
                                  "last": end, "node0": fleet.first_node_id})
         progress(f"  rows {start:,}..{end - 1:,} inserted")
+    from bench.console_scale.chain import chain_unchained  # the audit page's badge checks a chain that holds
+    chain_unchained(progress)
     with connection.cursor() as cursor:
         # What autovacuum has long done on a history this old: statistics, and
         # on PostgreSQL the visibility map its index-only scans (counts) need.
