@@ -2,12 +2,16 @@
 from datetime import timedelta
 
 import pytest
+import redis
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
+from rq import Queue, Worker
 
 from images.models.rollout import Phase, Rollout, RolloutStep
 from nodes.models import Cluster, Node
+from stackato_dash import console
+from support.rq import register_idle_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +68,28 @@ def test_cancel_asks_first_and_changes_nothing_until_confirmed(admin_client, rol
     assert not Rollout.objects.get(pk=rollout.pk).cancel_requested
 
 
-def test_home_says_when_no_worker_is_alive(admin_client, rollout):
+def test_home_says_when_no_worker_is_alive(admin_client, rollout, clean_queue):
+    assert Worker.all(queue=clean_queue) == []  # real Redis, answering, with no worker on the queue
     page = admin_client.get(reverse("admin:index")).content.decode()
-    assert "no worker is alive" in page or "Redis does not answer" in page
+    assert "Queue <code>default</code>: 0 job(s) waiting;" in page and "no worker is alive" in page
+    assert "Redis does not answer" not in page
     assert "canaries first" not in page and "reg/app:2" in page
+
+
+def test_home_shows_the_workers_alive(admin_client, rollout, clean_queue):
+    worker = register_idle_worker()
+    worker.set_state("idle")  # what a real worker waiting for jobs reports
+    try:
+        page = admin_client.get(reverse("admin:index")).content.decode()
+    finally:
+        worker.register_death()
+    health = " ".join(page.split('id="job-health"', 1)[1].split("</ul>", 1)[0].split())
+    assert f"1 worker(s) alive</span> ({worker.name}: idle)" in health and "no worker is alive" not in page
+
+
+def test_home_says_when_redis_does_not_answer(admin_client, rollout, monkeypatch):
+    nothing_listens = redis.Redis(host="127.0.0.1", port=9, socket_connect_timeout=1)
+    monkeypatch.setattr(console.django_rq, "get_queue", lambda name: Queue(name, connection=nothing_listens))
+    page = admin_client.get(reverse("admin:index")).content.decode()
+    assert "Redis does not answer (Error 111 connecting to 127.0.0.1:9. Connection refused.)" in page
+    assert "no worker is alive" not in page
