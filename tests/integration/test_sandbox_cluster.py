@@ -197,7 +197,8 @@ def test_status_json_tells_scripts_how_to_reach_every_node(sandbox):
         assert entry["host_key_fingerprint"] == expected
         assert entry["private_key"] == sandbox["client_key"]
         assert entry["ssh_user"] == "root" and entry["ssh_port"] == 2222
-    assert all(n["fence"]["state"] == "RUNNING" for n in report["nodes"] if "dea" in n["roles"])
+    assert [(n["name"], n["fence"]["state"]) for n in report["nodes"] if "dea" in n["roles"]] == [
+        ("dea1", "RUNNING"), ("dea2", "RUNNING"), ("dea3", "RUNNING")]
 
 
 def test_config_redis_requires_its_password(sandbox):

@@ -161,7 +161,8 @@ def test_a_registry_less_cluster_gets_the_image_streamed_to_each_node(admin_clie
     run_queued_jobs()
     rollout.refresh_from_db()
     assert rollout.status == RolloutStatus.SUCCEEDED, rollout.decisions
-    assert all("streamed" in step.output for step in rollout.steps.filter(phase="pull"))
+    pulls = rollout.steps.filter(phase="pull")
+    assert pulls.count() == 4 and all("streamed" in step.output for step in pulls), [s.output for s in pulls]
     for name in deas(rollout_sandbox):
         assert fence(rollout_sandbox, name) == ("RUNNING", ref)
 
