@@ -5,10 +5,10 @@ timeline around T.
 What the audit can tell, and no more:
 - a restart that succeeded: fence ran its image_after from its finished_at
   (when the console saw it running) until the node's next restart;
-- a restart in progress at T (started, outcome not final yet): "restarting";
+- a restart in progress at T (its outcome was written later): "restarting";
 - a restart whose outcome is failed, errored, timed out, unverified or still
-  unknown: the image is UNKNOWN from its start until a later restart succeeds
-  (fence may be down, or up on either image);
+  unknown (its row is open to this day): the image is UNKNOWN from its start
+  until a later restart succeeds (fence may be down, or up on either image);
 - "not restarted" (an open row found to have changed nothing): no change;
 - before the node's first recorded restart: not recorded (the first row's
   image_before is shown as what the console believed it ran).
@@ -40,13 +40,13 @@ class NodeState:
         if self.kind == RESTARTING:
             return f"restarting: {self.row.image_before or '?'} \u2192 {self.row.image_after}"
         if self.kind == UNKNOWN:
-            return f"unknown (restart {self.row.get_outcome_display()})"
+            return f"unknown since a restart: {self.row.get_outcome_display()}"
         return f"not recorded{f' (believed {self.image})' if self.image else ''}"
 
 
 def after(row: FenceRestart, at: datetime | None = None) -> NodeState:
     """The state a row leaves once its outcome is final (or, before that, at `at`)."""
-    if row.finished_at is None or (at is not None and row.finished_at > at):
+    if row.finished_at is not None and at is not None and row.finished_at > at:
         return NodeState(RESTARTING, since=row.started_at, row=row)
     if row.outcome == Outcome.SUCCEEDED:
         return NodeState(IMAGE, row.image_after, row.finished_at, row)
@@ -89,16 +89,18 @@ class Segment:
 
 
 def window(cluster, at: datetime, now: datetime) -> tuple[datetime, datetime]:
-    """The timeline's span: TIMELINE_ROWS restarts of the cluster on each side
-    of T (two index scans), until now when fewer follow T."""
+    """The timeline's span: from TIMELINE_ROWS restarts of the cluster before T
+    to the last event of as many after it (two index scans), with a margin, so
+    the restarts around T fill the chart; T is always inside."""
     rows = FenceRestart.objects.filter(cluster=cluster)
     before = list(rows.filter(started_at__lte=at).order_by("-started_at").values_list("started_at", flat=True)
                   [:TIMELINE_ROWS])
-    later = list(rows.filter(started_at__gt=at).order_by("started_at").values_list("finished_at", flat=True)
+    later = list(rows.filter(started_at__gt=at).order_by("started_at").values_list("started_at", "finished_at")
                  [:TIMELINE_ROWS])
-    start = before[-1] if before else at
-    end = max(now, at) if len(later) < TIMELINE_ROWS else (later[-1] or now)
-    return start, max(end, start + timedelta(minutes=1))
+    start = min([at, *before[-1:]])
+    end = max([at, *(moment for pair in later for moment in pair if moment is not None)])
+    margin = max((end - start) / 20, timedelta(minutes=1))
+    return start - margin, min(end + margin, max(now, at))
 
 
 def timelines(cluster, at: datetime, start: datetime, end: datetime, nodes) -> dict[int, list[Segment]]:
@@ -109,8 +111,8 @@ def timelines(cluster, at: datetime, start: datetime, end: datetime, nodes) -> d
             .exclude(outcome=Outcome.NOT_RESTARTED).order_by("started_at", "id"))
     events: dict[int, list[tuple[datetime, NodeState]]] = {node.pk: [] for node in nodes}
     for row in rows:
-        if row.started_at > start:
-            events[row.node_id].append((row.started_at, NodeState(RESTARTING, since=row.started_at, row=row)))
+        if row.started_at > start:  # an open row is unknown from its start; a completed one restarting until done
+            events[row.node_id].append((row.started_at, after(row, row.started_at)))
         if row.finished_at is not None and start < row.finished_at <= end:
             events[row.node_id].append((row.finished_at, after(row)))
     answer = {}

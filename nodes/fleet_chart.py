@@ -36,7 +36,7 @@ class Lane:
 class Chart:
     height: float
     lanes: list
-    ticks: list  # (x, label)
+    ticks: list  # (x, label, text-anchor)
     marker_x: float
     marker_label: str
     legend: list  # (fill, label)
@@ -70,8 +70,9 @@ def chart(nodes, segments: dict, start: datetime, end: datetime, at: datetime) -
                                  state.kind.replace(" ", "-"), title, state.image))
         lanes.append(lane)
     long = span > 86400
-    ticks = [(round(LABEL + PLOT * i / (TICKS - 1), 1), _local(start + (end - start) * i / (TICKS - 1), long))
-             for i in range(TICKS)]
+    anchors = ["start"] + ["middle"] * (TICKS - 2) + ["end"]  # the outer labels stay inside the chart
+    ticks = [(round(LABEL + PLOT * i / (TICKS - 1), 1), _local(start + (end - start) * i / (TICKS - 1), long),
+              anchors[i]) for i in range(TICKS)]
     legend = [(fill, image) for image, fill in colours.items()] + [
         (FILLS[kind], text) for kind, text in ((fleet_at.RESTARTING, "restart in progress"),
                                                (fleet_at.UNKNOWN, "unknown (restart failed / unverified / unknown)"),

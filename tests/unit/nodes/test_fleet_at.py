@@ -56,8 +56,8 @@ def test_each_moment_is_answered_from_the_audit(history):
     # A failed restart: unknown from its start; "not restarted" changes nothing.
     assert answer(cluster, at(11, 30))["10.0.0.12"] == ("unknown", "", at(10), rows["a2"].pk)
     assert answer(cluster, at(15))["10.0.0.12"] == ("image", "img:2", at(12, 20), rows["a3"].pk)
-    # A restart whose outcome is still unknown: never more than "restarting".
-    assert answer(cluster, at(30))["10.0.0.13"] == ("restarting", "", at(20), rows["b2"].pk)
+    # A restart whose outcome is unknown to this day (its row is open): unknown from its start.
+    assert answer(cluster, at(30))["10.0.0.13"] == ("unknown", "", at(20), rows["b2"].pk)
 
 
 def test_timelines_cover_the_window_with_each_change(history):
