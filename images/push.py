@@ -72,11 +72,13 @@ def _push(version: ImageVersion, log: LogWriter) -> str:
 
 
 def _engine_may_use(api, location: str, log: LogWriter) -> None:
-    """The engine speaks plain HTTP to the registry only if its own settings
-    say so (images/registry_trust.py): otherwise say which setting it needs."""
-    verdict = registry_trust.check(api.info().get("RegistryConfig"), location)
+    """An HTTPS registry needs no setting; the engine speaks plain HTTP to the
+    registry only if its own settings say so (images/registry_trust.py):
+    otherwise say which setting it needs."""
+    verdict = registry_trust.check(api.info().get("RegistryConfig"), location, registry.scheme(location) == "https")
     if not verdict.can_pull:
-        raise PushFailed(f"the build engine {engine.describe()} cannot use it: {verdict.why}; it needs {verdict.fix}")
+        needs = f"; it needs {verdict.fix}" if verdict.fix else ""
+        raise PushFailed(f"the build engine {engine.describe()} cannot use it: {verdict.why}{needs}")
     log.line(f"the build engine may use {location}: {verdict.why}")
 
 

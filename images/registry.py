@@ -1,9 +1,13 @@
-"""A small client of the Docker registry HTTP API v2 (plain HTTP, no auth:
-the seed's registry on the Core node is an insecure one on the private
-network). Names are validated before they go into a URL."""
+"""A small client of the Docker registry HTTP API v2, no auth. The seed's
+registry on the Core node is a plain-HTTP (insecure) one on the private
+network; one that speaks HTTPS is spoken to over HTTPS, Docker's own order
+(scheme()), its certificate checked against the system's CAs (SSL_CERT_FILE
+names another bundle). Names are validated before they go into a URL."""
 import http.client
 import json
 import re
+import socket
+import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -24,6 +28,9 @@ MANIFEST_TYPES = ", ".join([
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}", re.ASCII)
 _NEXT_LINK = re.compile(r'<([^>]+)>;\s*rel="next"')
 PAGES_MAX = 50
+TLS_PROBE_TIMEOUT = 2.0  # a TLS server answers a ClientHello at once; a plain-HTTP one never completes it
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_SCHEMES: dict[str, str] = {}  # location -> the scheme its server was found to speak (this process)
 
 
 
@@ -36,9 +43,42 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-# No proxy: the registry is on the cluster's private network, and a proxy
-# from the environment must not see (or break) these requests.
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects())
+def _opener():
+    """No proxy: the registry is on the cluster's private network, and a proxy
+    from the environment must not see (or break) these requests. A fresh TLS
+    context each time, so SSL_CERT_FILE is read as it is now."""
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects(),
+                                       urllib.request.HTTPSHandler(context=ssl.create_default_context()))
+
+
+def scheme(location: str) -> str:
+    """"https" if the server at location completes a TLS handshake, else
+    "http": Docker tries HTTPS first too, and an HTTPS registry needs no
+    insecure-registries entry on any engine (images/registry_trust.py). Found
+    once per location; forgotten when a request to it fails."""
+    if location in _SCHEMES:
+        return _SCHEMES[location]
+    host, colon, port = location.rpartition(":")
+    if not colon:  # a name with no port: Docker's HTTPS port
+        host, port = location, "443"
+    # Only "does it speak TLS?": the requests themselves verify the certificate.
+    probe = ssl.create_default_context()
+    probe.check_hostname, probe.verify_mode = False, ssl.CERT_NONE
+    try:
+        with socket.create_connection((host, int(port)), timeout=settings.REGISTRY_TIMEOUT) as sock:
+            sock.settimeout(TLS_PROBE_TIMEOUT)
+            with probe.wrap_socket(sock, server_hostname=host):
+                found = "https"
+    except (ssl.SSLError, TimeoutError, ConnectionResetError):
+        found = "http"  # it answered, not in TLS
+    except (OSError, ValueError):
+        return "http"  # nothing answers (not remembered): the request says so
+    _SCHEMES[location] = found
+    return found
+
+
+def url(location: str, path: str) -> str:
+    return f"{scheme(location)}://{location}{path}"
 
 
 class RegistryError(Exception):
@@ -59,10 +99,10 @@ class Answer:
 def _request(location: str, path: str, *, method: str = "GET", accept: str | None = None) -> Answer:
     if not path.startswith("/"):
         raise RegistryError(f"refusing a request path that does not start with '/': {path!r:.80}")
-    url = f"http://{location}{path}"
-    request = urllib.request.Request(url, method=method, headers={"Accept": accept} if accept else {})
+    headers = {"Accept": accept} if accept else {}
+    request = urllib.request.Request(url(location, path), method=method, headers=headers)  # noqa: S310 - http(s) only
     try:
-        with _OPENER.open(request, timeout=settings.REGISTRY_TIMEOUT) as response:
+        with _opener().open(request, timeout=settings.REGISTRY_TIMEOUT) as response:
             return Answer(response.status, dict(response.headers), response.read())
     except urllib.error.HTTPError as error:
         with error:
@@ -72,6 +112,7 @@ def _request(location: str, path: str, *, method: str = "GET", accept: str | Non
                                     f"(HTTP {error.code}): redirects are not followed") from None
             return Answer(error.code, dict(error.headers or {}), error.read() if method != "HEAD" else b"")
     except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
+        _SCHEMES.pop(location, None)  # it may have changed (or another server took the port): found again next time
         reason = getattr(error, "reason", None) or error
         raise RegistryUnreachable(f"the registry at {location} does not answer ({reason})") from None
 
@@ -131,11 +172,12 @@ def _paged(location: str, path: str, key: str) -> list[str]:
 def _same_registry_path(location: str, current: str, link: str) -> str:
     """The next page's path, resolved as a browser would against the page that
     gave it; a link to another scheme, host or port is an error, not a request."""
-    base = f"http://{location}{current}"
+    base = url(location, current)
     target = urllib.parse.urlsplit(urllib.parse.urljoin(base, link))
     here = urllib.parse.urlsplit(base)
     try:
-        same = (target.scheme, target.hostname, target.port or 80) == (here.scheme, here.hostname, here.port or 80)
+        same = ((target.scheme, target.hostname, target.port or _DEFAULT_PORTS.get(target.scheme))
+                == (here.scheme, here.hostname, here.port or _DEFAULT_PORTS[here.scheme]))
     except ValueError:  # a port that is not a number
         same = False
     if not same or target.username is not None or target.password is not None or not target.path.startswith("/v2/"):

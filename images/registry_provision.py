@@ -114,7 +114,7 @@ def _registry_already_there(core_address: str, log) -> str | None:
         registry.ping(location)
     except registry.RegistryError:
         return None  # nothing, or nothing usable: ours is run (host network refuses a taken port)
-    log(f"no container {registry_container.NAME}, but a v2 registry already answers at http://{location}/v2/ "
+    log(f"no container {registry_container.NAME}, but a v2 registry already answers at {registry.url(location, '/v2/')} "
         "on the Core node: recorded as it is, nothing started")
     return location
 
@@ -186,12 +186,12 @@ def _wait_for_answer(session, location: str, log) -> None:
         except registry.RegistryError as error:
             raise ProvisionFailed(str(error)) from None
         else:
-            log(f"GET http://{location}/v2/: a v2 registry answers")
+            log(f"GET {registry.url(location, '/v2/')}: a v2 registry answers")
             return
         container = registry_container.inspect(session)
         if container is None or registry_container.state(container) != "running":
             raise ProvisionFailed(f"the container {registry_container.NAME} stopped; its last output: "
                                   f"{registry_container.logs_tail(session) or '(none)'}")
         if time.monotonic() > deadline:
-            raise ProvisionFailed(f"no registry answers at http://{location}/v2/ after {ANSWER_TIMEOUT} s ({last})")
+            raise ProvisionFailed(f"no registry answers at {registry.url(location, '/v2/')} after {ANSWER_TIMEOUT} s ({last})")
         time.sleep(0.5)

@@ -1,6 +1,10 @@
-"""Can a Docker engine pull from the cluster's (plain HTTP) registry?
+"""Can a Docker engine pull from the cluster's registry?
 
-Answered from the engine's own `docker info` RegistryConfig, with Docker's
+A registry that speaks HTTPS: yes, on any engine, with no setting (Docker
+tries HTTPS first, secure or not; the engine must trust its certificate,
+which the console cannot see: a public CA, or
+/etc/docker/certs.d/<host:port>/ca.crt on the node). A plain-HTTP registry
+(the seed's): answered from the engine's own `docker info` RegistryConfig, with Docker's
 rule (registry/config.go isSecureIndex): a registry listed in IndexConfigs
 is insecure exactly when its entry says Secure false (an entry of
 "insecure-registries" as host:port); otherwise it is insecure when its IP
@@ -11,7 +15,7 @@ answer: the pull fails. Registry mirrors apply to Docker Hub only and change
 nothing here. Anything this cannot read counts as "cannot pull".
 """
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -38,11 +42,17 @@ def registry_of(reference: str) -> str | None:
     return None
 
 
-def check(registry_config, location: str) -> PullCheck:
+def check(registry_config, location: str, https: bool = False) -> PullCheck:
+    """https: the registry completes a TLS handshake (images.registry.scheme)."""
     def cannot(why: str) -> PullCheck:
         return PullCheck(False, why, needed_setting(location))
+    if https:
+        return PullCheck(True, f"{location} speaks HTTPS, which every engine uses first (no insecure-registries "
+                               "entry needed; the engine must trust its certificate)")
     if not isinstance(registry_config, dict) or not isinstance(registry_config.get("IndexConfigs"), dict):
-        return cannot("its engine's registry settings are not known (refresh its facts)")
+        # No setting to name: what the engine has is not known yet.
+        return PullCheck(False, "its engine's registry settings are not known (facts never refreshed, or refreshed "
+                                "before the console read them): refresh its facts (Nodes > Refresh facts)")
     entry = registry_config["IndexConfigs"].get(location)
     if isinstance(entry, dict) and isinstance(entry.get("Secure"), bool):
         if entry["Secure"]:
@@ -64,3 +74,13 @@ def check(registry_config, location: str) -> PullCheck:
             return PullCheck(True, f"{host} is inside its engine's insecure range {network}")
     return cannot(f"its engine treats the plain-HTTP registry {location} as secure (HTTPS only): it is neither "
                   "in its insecure-registries nor inside its insecure ranges")
+
+
+def check_node(node, location: str, https: bool = False) -> PullCheck:
+    """check() on a node's refreshed facts, saying when they were read: a
+    node whose Docker settings changed since must be refreshed to be seen."""
+    verdict = check(node.registry_config, location, https)
+    if verdict.can_pull or node.registry_config is None or node.facts_refreshed_at is None:
+        return verdict
+    return replace(verdict, why=f"{verdict.why} (its engine's settings as of the facts refresh at "
+                                f"{node.facts_refreshed_at:%Y-%m-%d %H:%M} UTC: if they changed since, refresh its facts)")

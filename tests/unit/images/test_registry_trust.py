@@ -1,8 +1,12 @@
-"""Whether an engine may use a plain-HTTP registry, from its `docker info`
-RegistryConfig, by Docker's own rule (images/registry_trust.py)."""
+"""Whether an engine may use the registry: any engine an HTTPS one; a
+plain-HTTP one from its `docker info` RegistryConfig, by Docker's own rule
+(images/registry_trust.py)."""
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
 import pytest
 
-from images.registry_trust import check, registry_of
+from images.registry_trust import check, check_node, registry_of
 
 DEFAULT_CIDRS = ["::1/128", "127.0.0.0/8"]  # what Docker 26 adds by itself
 HUB = {"docker.io": {"Name": "docker.io", "Mirrors": [], "Secure": True, "Official": True}}
@@ -47,13 +51,19 @@ def test_decision_table(case, registry_config, location, can_pull):
     assert verdict.can_pull is can_pull, (case, str(verdict))
     if can_pull:
         assert verdict.fix == ""
+    elif not isinstance(registry_config, dict) or "IndexConfigs" not in registry_config:
+        # Nothing known of the engine: no setting to name, its facts to refresh.
+        assert verdict.fix == "" and "refresh its facts (Nodes > Refresh facts)" in verdict.why, case
     else:
         # The exact daemon.json line the node needs, whatever the reason.
         assert verdict.fix.startswith(f'"insecure-registries": ["{location}"] in /etc/docker/daemon.json'), case
+    # A registry that speaks HTTPS needs no setting on any engine, even one never refreshed.
+    over_https = check(registry_config, location, https=True)
+    assert over_https.can_pull and over_https.fix == "" and "speaks HTTPS" in over_https.why, case
 
 
 def test_the_reasons_say_what_the_engine_reported():
-    assert "not known (refresh its facts)" in check(None, "10.0.0.5:5000").why
+    assert "not known (facts never refreshed" in check(None, "10.0.0.5:5000").why
     assert "as a secure (HTTPS-only) registry" in check(
         config({"10.0.0.5:5000": {"Secure": True}}), "10.0.0.5:5000").why
     assert "inside its engine's insecure range 127.0.0.0/8" in check(config(), "127.0.0.11:5000").why
@@ -71,3 +81,16 @@ def test_the_reasons_say_what_the_engine_reported():
 ])
 def test_registry_of_a_reference(reference, registry):
     assert registry_of(reference) == registry
+
+
+def test_a_node_refused_on_refreshed_facts_is_told_when_they_were_read():
+    refreshed = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+    node = SimpleNamespace(registry_config=config(), facts_refreshed_at=refreshed)
+    verdict = check_node(node, "10.0.0.5:5000")
+    assert not verdict.can_pull and verdict.fix.startswith('"insecure-registries": ["10.0.0.5:5000"]')
+    assert verdict.why.endswith("(its engine's settings as of the facts refresh at 2026-11-02 09:30 UTC: if they "
+                                "changed since, refresh its facts)")
+    assert check_node(node, "127.0.0.11:5000").why == check(config(), "127.0.0.11:5000").why  # can pull: as it is
+    never = SimpleNamespace(registry_config=None, facts_refreshed_at=None)
+    assert check_node(never, "10.0.0.5:5000") == check(None, "10.0.0.5:5000")
+    assert check_node(never, "10.0.0.5:5000", https=True).can_pull
