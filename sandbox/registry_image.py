@@ -4,7 +4,8 @@ No image can be downloaded here, so `sandbox up` makes one: `docker import`
 of a root filesystem holding Debian's docker-registry binary (the Docker
 distribution registry, v2 API), the libraries it links and a config, into
 the Core node's engine. The console then runs it there exactly as on a real
-Core (images/registry_provision.py), with REGISTRY_IMAGE set to this name.
+Core (images/registry_provision.py), with REGISTRY_IMAGE set to this name
+(`make demo` sets it: scripts/print_config.py).
 """
 import subprocess
 import tarfile
