@@ -15,12 +15,12 @@ import socket
 import subprocess
 import sys
 import tarfile
-import time
 from pathlib import Path
 
 import pytest
 
 from sandbox.nodeside import cluster_file, config_store, supervisor_conf
+from support.waiting import wait_until
 
 PROJECT = Path(__file__).resolve().parents[3]
 
@@ -46,20 +46,10 @@ def _stop_pid(proc, timeout=15):
             proc.wait(5)
 
 
-def wait_until(predicate, timeout=10.0, interval=0.1, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
-    if not os.access(REDIS_SERVER, os.X_OK):
-        pytest.skip(f"{REDIS_SERVER} is not installed")
+    # Every sandbox needs it: a missing one is a broken install, not a reason to skip.
+    assert os.access(REDIS_SERVER, os.X_OK), f"{REDIS_SERVER} is not installed (scripts/install.sh installs it)"
     import redis
 
     d = tmp_path_factory.mktemp("config_redis")
@@ -76,7 +66,7 @@ def redis_server(tmp_path_factory):
     proc.stdin.close()
     client = redis.Redis(host="127.0.0.1", port=port, password=password, decode_responses=True)
     try:
-        wait_until(lambda: _pings(client), 10, what="redis-server")
+        wait_until(lambda: _pings(client), "redis-server", 10)
         yield {"host": "127.0.0.1", "port": port, "password_file": str(d / "password")}
     finally:
         client.close()
@@ -103,8 +93,8 @@ def _tiny_rootfs():
 @pytest.fixture(scope="session")
 def dockerd(tmp_path_factory):
     """One engine shared by the test DEAs, holding BASE_IMAGE and OTHER_IMAGE."""
-    if os.geteuid() != 0 or not os.access(DOCKERD, os.X_OK):
-        pytest.skip("dockerd needs root and Debian's docker.io")
+    assert os.geteuid() == 0 and os.access(DOCKERD, os.X_OK), \
+        "dockerd needs root and Debian's docker.io, as every sandbox does (scripts/install.sh)"
     import docker
 
     short = Path(f"/tmp/sbxd-{secrets.token_hex(3)}")
@@ -118,7 +108,7 @@ def dockerd(tmp_path_factory):
          "--iptables=false", "--ip-forward=false", "--ip-masq=false"],
         stdin=subprocess.DEVNULL, stdout=log, stderr=log)
     try:
-        client = wait_until(lambda: _docker_client(docker, sock), 30, 0.3, "dockerd")
+        client = wait_until(lambda: _docker_client(docker, sock), "dockerd", 30, 0.3)
         repo, tag = BASE_IMAGE.rsplit(":", 1)
         client.api.import_image_from_data(_tiny_rootfs(), repository=repo, tag=tag)
         other_repo, other_tag = OTHER_IMAGE.rsplit(":", 1)
@@ -177,7 +167,7 @@ class NodesideCluster:
                                                or info["pid"] != other_than_pid):
                 return info
             return None
-        return wait_until(ready, timeout, what=f"fence on {name} to be {state}")
+        return wait_until(ready, f"fence on {name} to be {state}", timeout)
 
     def fence_json(self, name):
         from sandbox.nodeside.jsonfile import read_json
