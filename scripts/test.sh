@@ -2,12 +2,19 @@
 # `make test`: install what is missing (as for the demo, plus PostgreSQL and chromium),
 # run the lint (ruff), start the Redis and PostgreSQL the tests need, then run the whole suite
 # (tests/unit, tests/integration, tests/browser) with pytest on SQLite, then
-# its database tests again on PostgreSQL. Fails if either run fails or runs no test (exit 5).
+# again on PostgreSQL: the unit tests that use the database, and of the slow
+# sandbox tests only those marked `postgresql` (one full rollout, recovery,
+# write-ahead audit: row locks and audit triggers, where PostgreSQL differs;
+# pytest.ini). Fails if either run fails or runs no test (exit 5).
+# Both runs use pytest-xdist (TEST_WORKERS processes, --dist loadgroup): the
+# sandbox tests mostly wait on SSH, supervisord and docker, so workers overlap
+# those waits; each worker has its own sandbox addresses, Redis database and
+# test database, and all tests on one sandbox share a worker (tests/conftest.py).
 # Test state lives in var/test/ (TEST_VAR_DIR), apart from a running demo's.
 # Configured by: TEST_REDIS_PORT (6380), TEST_PG_USER/TEST_PG_DB
 # (stackato_dash), ARTIFACTS_DIR (browser screenshots; printed at the end),
-# PYTEST_ARGS (pytest arguments instead of "tests", e.g.
-# "-x tests/unit").
+# TEST_WORKERS (3; 0 runs in one process), PYTEST_ARGS (pytest arguments
+# instead of "tests", e.g. "-x tests/unit").
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -53,11 +60,15 @@ pg_url="$(bash "$REPO_DIR/scripts/postgres.sh" url)"
 # suite that silently runs nothing must not pass.
 results=()
 failed=0
-run_suite() {  # label DATABASE_URL TEST_DATABASE_ONLY
+workers=()
+if [ "${TEST_WORKERS:-3}" != 0 ]; then
+    workers=(-n "${TEST_WORKERS:-3}" --dist loadgroup)
+fi
+run_suite() {  # label DATABASE_URL TEST_POSTGRESQL_PASS
     local rc=0
     say "pytest on $1"
     # PYTEST_ARGS is split on spaces on purpose: it holds several arguments.
-    DATABASE_URL="$2" TEST_DATABASE_ONLY="$3" "$PY" -m pytest --durations=15 ${PYTEST_ARGS:-tests} </dev/null || rc=$?
+    DATABASE_URL="$2" TEST_POSTGRESQL_PASS="$3" "$PY" -m pytest "${workers[@]}" --durations=15 ${PYTEST_ARGS:-tests} </dev/null || rc=$?
     case "$rc" in
         0) results+=("$1 ok") ;;
         5) results+=("$1 FAILED (no tests were collected)"); failed=1 ;;
@@ -65,8 +76,8 @@ run_suite() {  # label DATABASE_URL TEST_DATABASE_ONLY
     esac
 }
 run_suite SQLite "sqlite:///$VAR_DIR/db.sqlite3" 0
-# Tests that never touch the database (sandbox, SSH, kato) ran above; on
-# PostgreSQL only those that use the database run again (tests/conftest.py).
+# Every test ran above; on PostgreSQL the unit tests that use the database
+# and the sandbox tests marked `postgresql` run again (tests/conftest.py).
 run_suite PostgreSQL "$pg_url" 1
 
 summary="$(printf '%s; ' "${results[@]}")"

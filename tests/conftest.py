@@ -5,6 +5,11 @@ import pytest
 from django.db.backends.base.operations import BaseDatabaseOperations
 
 from nodes import audit_triggers
+from support import xdist_worker
+
+# Under pytest-xdist, this worker's own sandbox addresses and Redis database,
+# set before the sandbox fixtures below read them.
+xdist_worker.isolate()
 
 # The rollout sandbox and worker fixtures, shared by tests/integration and tests/browser.
 pytest_plugins = ["support.rollout_sandbox", "support.job_runs"]
@@ -26,17 +31,47 @@ BaseDatabaseOperations.execute_sql_flush = _flush_past_audit_triggers
 
 DB_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback", "live_server", "admin_client", "admin_user", "django_user_model"}
 
+# Session fixtures that start something slow (sandboxes, dockerd): under
+# `--dist loadgroup` (scripts/test.sh) every test using one goes to the same
+# xdist worker, so each starts once, not once per worker. The first one a
+# test uses names its group.
+SHARED_SESSION_FIXTURES = {"rollout_sandbox_session": "rollout-sandbox", "sandbox_session": "sandbox",
+                           "dockerd": "nodeside", "redis_server": "nodeside"}
 
+
+def is_unit(item) -> bool:
+    return item.nodeid.startswith("tests/unit/")
+
+
+def xdist_group(item) -> str | None:
+    names = set(getattr(item, "fixturenames", ()))
+    for fixture, group in SHARED_SESSION_FIXTURES.items():
+        if fixture in names:
+            return group
+    # Module-scoped sandboxes on fixed addresses (test_sandbox_versions.py,
+    # test_reload_mode.py, test_demo.py): a module stays on one worker.
+    if not is_unit(item):
+        return item.nodeid.split("::", 1)[0]
+    return None  # unit tests go wherever a worker is free
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups from the markers
 def pytest_collection_modifyitems(config, items):
-    """With TEST_DATABASE_ONLY=1 (the second, PostgreSQL run of `make test`)
-    keep only tests that use the database: the others (sandbox, SSH, kato)
-    do not depend on it and already ran once on SQLite."""
-    if os.environ.get("TEST_DATABASE_ONLY") != "1":
+    """With TEST_POSTGRESQL_PASS=1 (the second, PostgreSQL run of `make test`)
+    keep only the unit tests that use the database, and the integration and
+    browser tests marked `postgresql` (pytest.ini says which and why): every
+    other test already ran once on SQLite, and its sandbox, SSH and kato
+    work does not depend on the database."""
+    for item in items:
+        group = xdist_group(item)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+    if os.environ.get("TEST_POSTGRESQL_PASS") != "1":
         return
     keep, drop = [], []
     for item in items:
         uses_db = item.get_closest_marker("django_db") or DB_FIXTURES & set(getattr(item, "fixturenames", ()))
-        (keep if uses_db else drop).append(item)
+        (keep if uses_db and (is_unit(item) or item.get_closest_marker("postgresql")) else drop).append(item)
     config.hook.pytest_deselected(items=drop)
     items[:] = keep
 

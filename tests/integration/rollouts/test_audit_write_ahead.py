@@ -23,7 +23,9 @@ from support.rq import run_queued_jobs
 from support.ssh_drop import drop_connections
 from support.worker_process import kill_worker, start_worker, wait_until_registered
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Also run on PostgreSQL (pytest.ini): the audit row written ahead by one
+# process and completed by another, under the audit triggers.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgresql]
 
 
 def _fence(sandbox, node):

@@ -19,7 +19,9 @@ from support.rollout_driving import STRATEGY, fence
 from support.rq import run_queued_jobs
 from support.worker_process import start_worker, wait_until_registered
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Also run on PostgreSQL (pytest.ini): recovery takes the rollout's row lock
+# (select_for_update) against a killed worker's.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgresql]
 
 
 def test_a_killed_worker_mid_rollout_is_recovered(admin_client, rollout_sandbox, rollout_fleet, settings, worker_alive):

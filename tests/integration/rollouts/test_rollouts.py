@@ -28,6 +28,8 @@ def test_confirmation_page_shows_the_plan_and_changes_nothing(admin_client, roll
     assert not Rollout.objects.exists()
 
 
+# On PostgreSQL too (pytest.ini): the engine's row locks and the audit triggers in one full rollout.
+@pytest.mark.postgresql
 def test_a_full_rollout_switches_every_dea_with_one_audit_row_each(admin_client, rollout_sandbox, rollout_fleet):
     version = product_version(rollout_sandbox, rollout_fleet, "1.1.0")
     rollout = roll_out(admin_client, version)
@@ -130,6 +132,8 @@ def test_a_second_rollout_on_the_cluster_is_refused_while_one_runs(admin_client,
     run_queued_jobs()
 
 
+# On PostgreSQL too (pytest.ini): cancel takes the rollout's row lock against the running step.
+@pytest.mark.postgresql
 def test_cancel_stops_before_the_next_step_and_leaves_the_config(admin_client, rollout_sandbox, rollout_fleet):
     version = product_version(rollout_sandbox, rollout_fleet, "1.7.0")
     rollout = roll_out(admin_client, version, max_in_flight="1")
