@@ -130,6 +130,10 @@ RQ = {"WORKER_CLASS": "stackato_dash.rq_worker.JSONWorker"}
 RQ_JOB_HEARTBEAT = env.int("RQ_JOB_HEARTBEAT", default=10)
 # Adds a "Django RQ" link to the admin index, so operators find the queues.
 RQ_SHOW_ADMIN_LINK = True
+# /metrics (Prometheus): with a token, a scrape must send it as
+# "Authorization: Bearer <token>"; empty, only loopback scrapers are answered
+# (behind a reverse proxy on this machine every request is loopback: set it).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # The dashboard's SSH identity. Only the path is configuration; the key
 # itself never enters the database, a job argument or a log line.

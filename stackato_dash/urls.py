@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import path
 from django.views.generic import RedirectView
 
+from stackato_dash.metrics.view import metrics
+
 admin.site.site_header = "stackato_dash"
 admin.site.site_title = "stackato_dash"
 admin.site.index_title = "Fleet console"
@@ -11,4 +13,5 @@ admin.site.index_title = "Fleet console"
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
+    path("metrics", metrics, name="metrics"),
 ]
