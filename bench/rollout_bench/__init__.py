@@ -1,0 +1,1 @@
+"""Parts of bench/rollout_vs_ansible.py, one job each."""
