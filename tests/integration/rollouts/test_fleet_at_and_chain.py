@@ -39,26 +39,33 @@ def finished(rollout) -> Rollout:
     return rollout
 
 
+def story(rollout) -> str:
+    """What the rollout decided and what each step printed, for a failure's message."""
+    steps = [f"{s.node.address} {s.phase} {s.status}: {s.output[-400:]}"
+             for s in rollout.steps.select_related("node").order_by("started_at", "id")]
+    return "\n".join([rollout.decisions, *steps])
+
+
 def test_the_fleet_at_moments_between_rollouts_is_what_the_nodes_reported(admin_client, rollout_sandbox,
                                                                           rollout_fleet, capsys):
     seen = {timezone.now(): reported(rollout_sandbox)}  # before any restart: all on the base image
     first = product_version(rollout_sandbox, rollout_fleet, "1.1.0")  # the tags test_rollouts.py builds: built once per session
     rollout = finished(roll_out(admin_client, first))
-    assert rollout.status == RolloutStatus.SUCCEEDED, rollout.decisions
+    assert rollout.status == RolloutStatus.SUCCEEDED, story(rollout)
     seen[timezone.now()] = reported(rollout_sandbox)
 
     second = product_version(rollout_sandbox, rollout_fleet, "1.2.0")
     canary = layout.deas(rollout_sandbox)[0]
     knobs.apply(Path(rollout_sandbox["state_dir"]), canary["name"], "fail-restarts", "1")
     failing = finished(roll_out(admin_client, second))
-    assert failing.status == RolloutStatus.ROLLED_BACK, failing.decisions
+    assert failing.status == RolloutStatus.ROLLED_BACK, story(failing)
     seen[timezone.now()] = reported(rollout_sandbox)
 
     response = admin_client.post(reverse("admin:images_rollout_changelist"),
                                  {"action": "undo", "_selected_action": [rollout.pk], "post": "yes", **STRATEGY})
     assert response.status_code == 302
     undo = finished(Rollout.objects.get(undoes=rollout))
-    assert undo.status == RolloutStatus.SUCCEEDED, undo.decisions
+    assert undo.status == RolloutStatus.SUCCEEDED, story(undo)
     seen[timezone.now()] = reported(rollout_sandbox)
 
     images = [{image for _, image in nodes.values()} for nodes in seen.values()]
