@@ -10,7 +10,7 @@ it), so the page's incremental check starts where production's would: with
 nothing new to check, its steady state, the same at every size."""
 import time
 
-from django.db import connection
+from django.db import connection, transaction
 
 from nodes import audit_chain, audit_triggers, audit_verify
 from nodes.audit_hash import HASHED, row_hash
@@ -35,7 +35,8 @@ def chain_unchained(progress=print) -> int:
                     values.update(chain_seq=seq, prev_hash=previous)
                     previous = row_hash(values)
                     updates.append((seq, values["prev_hash"], previous, values["id"]))
-                cursor.executemany(UPDATE, updates)
+                with transaction.atomic():  # one commit per batch, not one per row
+                    cursor.executemany(UPDATE, updates)
                 last_id, chained = batch[-1]["id"], chained + len(batch)
                 if chained % 200_000 == 0:
                     progress(f"  rows chained: {chained:,}")
