@@ -2,6 +2,8 @@
 
 - draft_version(): a draft written directly, for tests whose subject is not
   the version form (unit and integration tests alike);
+- version_form(), add_version(), save_steps(): the version's admin form as an
+  operator posts it (add, or RUN steps saved on the change form);
 - product_version(): a version built and pushed by the product's own build
   and push jobs (images/jobs.py) on a sandbox, the way a worker runs them,
   so a rollout test rolls out what the console itself produced. Each image
@@ -14,6 +16,7 @@ import json
 import shlex
 
 from django.test import override_settings
+from django.urls import reverse
 from django.utils import timezone
 
 from images import jobs, transitions
@@ -44,6 +47,32 @@ def draft_version(cluster, tag: str = "1.0.0", steps=("echo hi",), *, repository
         ImageVersion.objects.filter(pk=version.pk).update(**fields)
         version.refresh_from_db()
     return version
+
+
+def version_form(cluster, steps=(), **fields) -> dict:
+    """The version form as the admin posts it, its RUN steps in the inline."""
+    data = {"cluster": cluster.pk, "repository": REPOSITORY, "tag": "1.0.0", "parent": "",
+            "from_reference": BASE, "cmd": '["start.sh"]', "release_notes": "",
+            "run_steps-TOTAL_FORMS": str(len(steps)), "run_steps-INITIAL_FORMS": "0",
+            "run_steps-MIN_NUM_FORMS": "0", "run_steps-MAX_NUM_FORMS": "100"}
+    for index, command in enumerate(steps):
+        data.update({f"run_steps-{index}-position": str(index), f"run_steps-{index}-command": command})
+    data.update(fields)
+    return data
+
+
+def add_version(client, cluster, steps=(), **fields):
+    """The admin's add form, posted; the response."""
+    return client.post(reverse("admin:images_imageversion_add"), version_form(cluster, steps, **fields))
+
+
+def save_steps(admin_client, version, steps):
+    """Add RUN steps the way an operator does: the change form and its inline."""
+    data = version_form(version.cluster, steps, repository=version.repository, tag=version.tag,
+                        from_reference=version.from_reference, release_notes="adds a note")
+    response = admin_client.post(reverse("admin:images_imageversion_change", args=[version.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    version.refresh_from_db()
 
 
 def product_version(sandbox: dict, cluster, tag: str, cmd: list[str] | None = None) -> ImageVersion:

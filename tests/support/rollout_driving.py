@@ -1,13 +1,12 @@
 """Driving a rollout through the admin as an operator does, and reading the
 rollout sandbox's nodes as they are (shared by the rollout test modules)."""
-import json
-
 from django.urls import reverse
 
 from images.models.rollout import Rollout
 from sandbox import layout
 from sandbox.nodeside import fence_status
 from support import ssh
+from support.kato_reading import fence_state
 
 STRATEGY = {"reason": "CVE-2026-0001 libc fix", "canaries": "1", "max_in_flight": "2",
             "failure_threshold": "0", "health_wait": "1", "auto_rollback": "on"}
@@ -26,7 +25,7 @@ def fence(sandbox, name):
     so that comes from inside the emulator (fence.json of the running pid)."""
     code, out, err = ssh.run(layout.node(sandbox, name), sandbox["client_key"], "kato process list -j")
     assert code == 0, err
-    return json.loads(out)["fence"], fence_status.read(sandbox, layout.node(sandbox, name))["image"]
+    return fence_state(out), fence_status.read(sandbox, layout.node(sandbox, name))["image"]
 
 
 def config_image(sandbox):

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from images.models import ImageVersion
 from nodes.models import Cluster, FenceRestart, Node
+from support.image_versions import draft_version
 
 pytestmark = pytest.mark.django_db
 
@@ -23,13 +24,6 @@ def cluster():
     return cluster
 
 
-def make_version(cluster, tag, status, **fields):
-    version = ImageVersion.objects.create(cluster=cluster, repository="exampleco/newimg", tag=tag,
-                                          from_reference="stackato/app-holophonor:3.0.0")
-    ImageVersion.objects.filter(pk=version.pk).update(status=status, **fields)
-    return version
-
-
 def next_links(page: str, cluster) -> dict:
     """Link text -> href in the cluster's row of the home page."""
     row = re.search(rf"<tr><td>{cluster.name}</td>.*?</tr>", page, re.S).group(0)
@@ -38,9 +32,9 @@ def next_links(page: str, cluster) -> dict:
 
 
 def test_the_cluster_row_links_to_the_next_steps(admin_client, cluster):
-    make_version(cluster, "1.0.1", "pushed", image_id="sha256:1", registry_reference="10.0.0.11:5000/exampleco/newimg:1.0.1",
+    draft_version(cluster, "1.0.1", (), status="pushed", image_id="sha256:1", registry_reference="10.0.0.11:5000/exampleco/newimg:1.0.1",
                  manifest_digest="sha256:2")
-    make_version(cluster, "1.0.2", "draft")  # newer, but nothing to roll out yet
+    draft_version(cluster, "1.0.2", (), status="draft")  # newer, but nothing to roll out yet
     links = next_links(admin_client.get(reverse("admin:index")).content.decode(), cluster)
     assert links == {
         "New version from active image": f"{reverse('admin:images_imageversion_from_active')}?cluster={cluster.pk}",
@@ -53,19 +47,19 @@ def test_the_cluster_row_links_to_the_next_steps(admin_client, cluster):
 
 def test_a_registry_less_cluster_rolls_out_its_latest_built_version(admin_client, cluster):
     Cluster.objects.filter(pk=cluster.pk).update(registry="")
-    make_version(cluster, "1.0.1", "built", image_id="sha256:1", local=True, engine_reference="exampleco/newimg:1.0.1")
+    draft_version(cluster, "1.0.1", (), status="built", image_id="sha256:1", local=True, engine_reference="exampleco/newimg:1.0.1")
     links = next_links(admin_client.get(reverse("admin:index")).content.decode(), cluster)
     assert "Roll out exampleco/newimg:1.0.1…" in links
 
 
 def test_without_a_version_ready_there_is_no_roll_out_link(admin_client, cluster):
-    make_version(cluster, "1.0.1", "built", image_id="sha256:1")  # the cluster has a registry: push first
+    draft_version(cluster, "1.0.1", (), status="built", image_id="sha256:1")  # the cluster has a registry: push first
     links = next_links(admin_client.get(reverse("admin:index")).content.decode(), cluster)
     assert not [text for text in links if text.startswith("Roll out")]
 
 
 def test_a_viewer_is_offered_only_the_audit(client, django_user_model, cluster):
-    make_version(cluster, "1.0.1", "pushed", image_id="sha256:1", registry_reference="r/x:1", manifest_digest="sha256:2")
+    draft_version(cluster, "1.0.1", (), status="pushed", image_id="sha256:1", registry_reference="r/x:1", manifest_digest="sha256:2")
     viewer = django_user_model.objects.create_user("viewer", password="x", is_staff=True)
     viewer.user_permissions.set(Permission.objects.filter(codename__startswith="view_"))
     client.force_login(viewer)

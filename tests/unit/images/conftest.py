@@ -1,7 +1,9 @@
+import functools
+
 import pytest
 
-from images.models import ImageVersion, RunStep
 from nodes.models import Cluster
+from support.image_versions import draft_version
 
 
 @pytest.fixture
@@ -11,16 +13,8 @@ def cluster(db):
 
 @pytest.fixture
 def make_version(cluster):
-    def make(tag="1.0.0", steps=("echo hi",), **fields):
-        version = ImageVersion.objects.create(cluster=cluster, repository="exampleco/newimg", tag=tag,
-                                              from_reference="stackato/app-holophonor:3.0.0")
-        for position, command in enumerate(steps):
-            RunStep.objects.create(version=version, position=position, command=command)
-        # Steps first: once built (status, image_id) they could not be added.
-        ImageVersion.objects.filter(pk=version.pk).update(**fields)
-        version.refresh_from_db()
-        return version
-    return make
+    """A version of the cluster written directly (support.image_versions.draft_version)."""
+    return functools.partial(draft_version, cluster)
 
 
 @pytest.fixture(autouse=True)

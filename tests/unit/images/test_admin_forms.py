@@ -4,29 +4,15 @@ import pytest
 from django.urls import reverse
 
 from images.models import ImageVersion, RunStep, Status
+from support.image_versions import add_version
 
 pytestmark = pytest.mark.django_db
 
 BASE = "stackato/app-holophonor:3.0.0"
 
 
-def form_data(cluster, steps=(), **fields):
-    data = {"cluster": cluster.pk, "repository": "exampleco/newimg", "tag": "1.0.0", "parent": "",
-            "from_reference": BASE, "cmd": '["start.sh"]', "release_notes": "",
-            "run_steps-TOTAL_FORMS": str(len(steps)), "run_steps-INITIAL_FORMS": "0",
-            "run_steps-MIN_NUM_FORMS": "0", "run_steps-MAX_NUM_FORMS": "100"}
-    for index, command in enumerate(steps):
-        data.update({f"run_steps-{index}-position": str(index), f"run_steps-{index}-command": command})
-    data.update(fields)
-    return data
-
-
-def add(client, cluster, steps=(), **fields):
-    return client.post(reverse("admin:images_imageversion_add"), form_data(cluster, steps, **fields))
-
-
 def test_a_good_version_is_saved_with_its_author_and_dockerfile(admin_client, admin_user, cluster):
-    response = add(admin_client, cluster, steps=["echo one > /one", "apt-get update && apt-get -y install x"])
+    response = add_version(admin_client, cluster, steps=["echo one > /one", "apt-get update && apt-get -y install x"])
     assert response.status_code == 302
     version = ImageVersion.objects.get()
     assert (version.status, version.created_by, version.created_by_username) == (Status.DRAFT, admin_user, "admin")
@@ -64,7 +50,7 @@ def test_a_good_version_is_saved_with_its_author_and_dockerfile(admin_client, ad
     ({"cmd": "not json"}, "Enter a valid JSON"),
 ])
 def test_hostile_version_fields_are_form_errors(admin_client, cluster, fields, message):
-    response = add(admin_client, cluster, steps=["echo ok"], **fields)
+    response = add_version(admin_client, cluster, steps=["echo ok"], **fields)
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not ImageVersion.objects.exists()
@@ -83,21 +69,21 @@ def test_hostile_version_fields_are_form_errors(admin_client, cluster, fields, m
     ("echo \u202e", "invisible"),
 ])
 def test_hostile_run_steps_are_form_errors(admin_client, cluster, step, message):
-    response = add(admin_client, cluster, steps=["echo ok", step])
+    response = add_version(admin_client, cluster, steps=["echo ok", step])
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not ImageVersion.objects.exists() and not RunStep.objects.exists()
 
 
 def test_an_untouched_extra_step_row_is_ignored_not_rendered(admin_client, cluster):
-    response = add(admin_client, cluster, steps=["echo ok", ""], **{"run_steps-1-position": "0"})
+    response = add_version(admin_client, cluster, steps=["echo ok", ""], **{"run_steps-1-position": "0"})
     assert response.status_code == 302
     assert ImageVersion.objects.get().dockerfile.count("RUN ") == 1
 
 
 def test_a_tag_the_cluster_has_is_refused(admin_client, cluster):
-    assert add(admin_client, cluster).status_code == 302
-    response = add(admin_client, cluster)
+    assert add_version(admin_client, cluster).status_code == 302
+    response = add_version(admin_client, cluster)
     assert response.status_code == 200
     assert "already has a version with this repository and tag" in response.content.decode()
     assert ImageVersion.objects.count() == 1

@@ -9,8 +9,7 @@ from images.models import ImageVersion
 from images.models.rollout import Rollout
 from images.rollouts import start
 from nodes.models import Node
-
-from .test_admin_forms import add
+from support.image_versions import add_version
 
 pytestmark = pytest.mark.django_db
 ACTIVE = "stackato/app-holophonor:3.0.0"
@@ -24,7 +23,7 @@ def running(cluster):
 
 
 def test_the_form_refuses_the_active_images_name(admin_client, running):
-    response = add(admin_client, running, repository="stackato/app-holophonor", tag="3.0.0")
+    response = add_version(admin_client, running, repository="stackato/app-holophonor", tag="3.0.0")
     assert response.status_code == 200
     assert "is the name of stackato/app-holophonor:3.0.0, the cluster config" in response.content.decode()
     assert not ImageVersion.objects.exists()
@@ -32,16 +31,16 @@ def test_the_form_refuses_the_active_images_name(admin_client, running):
 
 def test_names_are_compared_as_docker_reads_them(admin_client, cluster):
     Node.objects.create(cluster=cluster, address="10.0.0.12", roles=["dea"], desired_image="docker.io/library/base")
-    response = add(admin_client, cluster, repository="base", tag="latest")
+    response = add_version(admin_client, cluster, repository="base", tag="latest")
     assert "is the name of docker.io/library/base" in response.content.decode()
-    assert add(admin_client, cluster, repository="base", tag="1.0").status_code == 302
+    assert add_version(admin_client, cluster, repository="base", tag="1.0").status_code == 302
 
 
 def test_with_a_registry_the_registry_name_is_compared_too(admin_client, cluster):
     cluster.registry = "10.0.0.11:5000"
     cluster.save()
     Node.objects.create(cluster=cluster, address="10.0.0.12", roles=["dea"], desired_image="10.0.0.11:5000/exampleco/x:2")
-    response = add(admin_client, cluster, repository="exampleco/x", tag="2")
+    response = add_version(admin_client, cluster, repository="exampleco/x", tag="2")
     assert "is the name of 10.0.0.11:5000/exampleco/x:2" in response.content.decode()
 
 
@@ -51,7 +50,7 @@ def test_a_past_rollouts_image_is_refused_too(admin_client, cluster, make_versio
     Rollout.objects.create(cluster=cluster, target=None, target_image="exampleco/other:7", target_pull="exampleco/other:7",
                            previous_image="exampleco/old:6", requested_by_username="rm", reason="r", status="succeeded")
     for repository, tag in (("exampleco/other", "7"), ("exampleco/old", "6")):
-        response = add(admin_client, cluster, repository=repository, tag=tag)
+        response = add_version(admin_client, cluster, repository=repository, tag=tag)
         assert "is the name of" in response.content.decode(), (repository, tag)
     # Its own activation does not make a version collide with itself (a roll back to it).
     Rollout.objects.create(cluster=cluster, target=earlier, target_image=earlier.engine_reference,

@@ -11,7 +11,8 @@ from sandbox.nodeside import faults, fence, kato, kato_process
 
 
 @pytest.fixture
-def cluster(tmp_path, monkeypatch):
+def make_sandbox_state(tmp_path, monkeypatch):
+    """make_sandbox_state(version) -> a sandbox.json for kato to read (no services)."""
     def make(version="3.0"):
         nodes = [{"name": "core", "address": "127.0.0.11", "roles": ["primary", "controller",
                                                                     "router"],
@@ -37,8 +38,8 @@ def run(capsys, *argv):
     return code, out, err
 
 
-def test_info(cluster, capsys):
-    cluster("3.0.1")
+def test_info(make_sandbox_state, capsys):
+    make_sandbox_state("3.0.1")
     assert run(capsys, "info") == (
         0, "address: 127.0.0.11\nname: core\nroles: primary controller router\n"
            "version: 3.0.1\n", "")
@@ -47,8 +48,8 @@ def test_info(cluster, capsys):
                                "roles": ["primary", "controller", "router"], "version": "3.0.1"}
 
 
-def test_static_processes_of_the_core(cluster, capsys):
-    cluster()
+def test_static_processes_of_the_core(make_sandbox_state, capsys):
+    make_sandbox_state()
     code, out, err = run(capsys, "process", "list")
     assert code == 0 and err == ""
     # names and states only, in columns; what real kato is known to print
@@ -60,14 +61,14 @@ def test_static_processes_of_the_core(cluster, capsys):
     assert json.loads(out)["router"] == "RUNNING" and len(json.loads(out)) == 10
 
 
-def test_restart_of_a_static_process(cluster, capsys):
-    cluster()
+def test_restart_of_a_static_process(make_sandbox_state, capsys):
+    make_sandbox_state()
     assert run(capsys, "process", "restart", "router") == (
         0, "router: stopped\nrouter: started\n", "")
 
 
-def test_fence_without_supervisord_is_unknown(cluster, capsys):
-    cluster()
+def test_fence_without_supervisord_is_unknown(make_sandbox_state, capsys):
+    make_sandbox_state()
     code, out, _ = run(capsys, "process", "list", "-n", "127.0.0.12")
     assert ["fence", "UNKNOWN"] in [line.split() for line in out.splitlines()]
     code, out, _ = run(capsys, "process", "list", "-n", "127.0.0.12", "--json")
@@ -78,8 +79,8 @@ def test_fence_without_supervisord_is_unknown(cluster, capsys):
 
 @pytest.mark.parametrize("version, usage_code, error_code", [
     ("3.0", 0, 0), ("3.0.1", 0, 0), ("3.4", 0, 0), ("3.4.1", 2, 1)])
-def test_exit_codes_follow_the_version(cluster, capsys, version, usage_code, error_code):
-    cluster(version)
+def test_exit_codes_follow_the_version(make_sandbox_state, capsys, version, usage_code, error_code):
+    make_sandbox_state(version)
     code, out, err = run(capsys, "bogus")
     assert (code, out) == (usage_code, "") and "invalid choice: 'bogus'" in err
     code, out, err = run(capsys, "process", "restart", "fence")  # the core has no fence
@@ -92,8 +93,8 @@ def test_exit_codes_follow_the_version(cluster, capsys, version, usage_code, err
     assert code == error_code and err.startswith("Error: config_redis at 127.0.0.1:1 is unreachable")
 
 
-def test_a_down_node_is_unreachable(cluster, capsys, tmp_path):
-    cluster("3.4.1")
+def test_a_down_node_is_unreachable(make_sandbox_state, capsys, tmp_path):
+    make_sandbox_state("3.4.1")
     faults.write(tmp_path / "dea1", down=True)
     assert run(capsys, "process", "list", "-n", "127.0.0.12") == (
         1, "", "Error: node 127.0.0.12 unreachable\n")
