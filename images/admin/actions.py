@@ -68,24 +68,34 @@ def confirm_then_queue(modeladmin, request, queryset, kind: str):
                              rows=rows, button=f"Yes, {kind}")
 
 
-def queue_jobs(request, queryset, kind: str) -> None:
+def queue_versions(versions, kind: str) -> tuple[list[str], list[str]]:
+    """Queue a build or push of each version that may have one: (what was
+    queued, why each other was not). The admin action and `manage.py image`
+    both go through it. Raises queueing.NoWorker when no worker would run them."""
     refusal_of, allowed, job = KINDS[kind]
-    try:
-        queueing.require_worker()
-    except queueing.NoWorker as error:
-        messages.error(request, str(error))
-        return
-    queued = []
-    for version in queryset.select_related("cluster"):
+    queueing.require_worker()
+    queued, refused = [], []
+    for version in versions:
         refusal = refusal_of(version)
         if refusal is None and not transitions.queue(version.pk, allowed):
             now = type(version).objects.get(pk=version.pk).status
             refusal = f"{version} changed meanwhile (now {now}); not queued."
         if refusal:
-            messages.error(request, refusal)
+            refused.append(refusal)
             continue
         queueing.enqueue_on_commit(job, version.pk, description=f"{kind.capitalize()} {version}")
         queued.append(str(version))
+    return queued, refused
+
+
+def queue_jobs(request, queryset, kind: str) -> None:
+    try:
+        queued, refused = queue_versions(queryset.select_related("cluster"), kind)
+    except queueing.NoWorker as error:
+        messages.error(request, str(error))
+        return
+    for refusal in refused:
+        messages.error(request, refusal)
     if queued:
         messages.success(request, f"{kind.capitalize()} queued for {', '.join(queued)}. "
                                   "Open a version to follow its log live.")

@@ -1,0 +1,71 @@
+"""Following a rollout or a build/push from a terminal until it ends: the
+rows are the source of truth, so this reads them every few seconds (the
+console page polls the same way)."""
+import time
+
+from django.core.management.base import CommandError
+from django.db.models import Count
+
+from images.models import BuildLogLine, ImageVersion, Rollout
+from images.models.rollout import DONE
+from images.models.status import RUNNING_STATES, Status
+
+TIMED_OUT = 3  # exit status: still running when --timeout ran out
+
+
+def describe_rollout(rollout) -> dict:
+    steps = {}
+    for row in rollout.steps.values("phase", "status").annotate(n=Count("pk")).order_by("phase", "status"):
+        steps.setdefault(row["phase"], {})[row["status"]] = row["n"]
+    return {"id": str(rollout.pk), "cluster": rollout.cluster.name, "kind": rollout.kind, "status": rollout.status,
+            "status_reason": rollout.status_reason, "target_image": rollout.target_image,
+            "previous_image": rollout.previous_image, "requested_by": rollout.requested_by_username,
+            "reason": rollout.reason, "finished": rollout.is_finished, "steps": steps,
+            "created_at": rollout.created_at, "finished_at": rollout.finished_at}
+
+
+def rollout_text(document: dict) -> str:
+    steps = "; ".join(f"{phase}: " + ", ".join(f"{n} {status}" for status, n in counts.items())
+                      for phase, counts in document["steps"].items()) or "no steps yet"
+    reason = f" ({document['status_reason']})" if document["status_reason"] else ""
+    return (f"rollout {document['id']} on {document['cluster']}: {document['status']}{reason}\n"
+            f"  {document['previous_image'] or '?'} -> {document['target_image']}\n  {steps}")
+
+
+def wait_for_rollout(rollout_id, output, *, timeout: float, interval: float) -> Rollout:
+    deadline = time.monotonic() + timeout
+    while True:
+        rollout = Rollout.objects.select_related("cluster").get(pk=rollout_id)
+        total = rollout.steps.count()
+        done = rollout.steps.filter(status__in=DONE).count()
+        last = rollout.decisions.strip().rsplit("\n", 1)[-1] if rollout.decisions.strip() else ""
+        output.progress(done, total, f"{rollout.status}: {last}" if last else rollout.status)
+        if rollout.is_finished:
+            return rollout
+        if time.monotonic() >= deadline:
+            raise CommandError(f"{rollout} is still {rollout.status} after {timeout:g} s.", returncode=TIMED_OUT)
+        time.sleep(interval)
+
+
+def wait_for_version(version_id, output, *, timeout: float, interval: float) -> ImageVersion:
+    """Prints the build or push log as it is written, then the outcome."""
+    deadline = time.monotonic() + timeout
+    printed = 0
+    while True:
+        version = ImageVersion.objects.select_related("cluster").get(pk=version_id)
+        for number, text in (BuildLogLine.objects.filter(version_id=version_id, number__gt=printed)
+                             .order_by("number").values_list("number", "text")):
+            output.line(text)
+            printed = number
+        if version.status not in RUNNING_STATES:
+            return version
+        if time.monotonic() >= deadline:
+            raise CommandError(f"{version} is still {version.status} after {timeout:g} s.", returncode=TIMED_OUT)
+        time.sleep(interval)
+
+
+def describe_version(version) -> dict:
+    return {"id": version.pk, "cluster": version.cluster.name, "name": str(version), "status": version.status,
+            "status_reason": version.status_reason, "from": version.from_reference, "image_id": version.image_id,
+            "registry_reference": version.registry_reference, "manifest_digest": version.manifest_digest,
+            "ok": version.status not in (Status.FAILED, Status.ERRORED)}

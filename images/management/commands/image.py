@@ -1,0 +1,117 @@
+"""manage.py image new|build|push: create an image version and queue its
+build or push as the admin does (images/forms.py's validation,
+images/admin/actions.py's refusals and queueing), with the admin's
+permission checks for the --user named user. Exit status: 0 done, 1 refused
+or (with --wait) failed, 3 still running when --timeout ran out."""
+import json
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from images.admin.actions import queue_versions
+from images.cli import follow
+from images.cli.access import acting_user
+from images.cli.output import Output
+from images.dockerfile import DockerfileError, default_cmd
+from images.forms import ImageVersionForm
+from images.models import ImageVersion, RunStep
+from nodes.models import Cluster
+from stackato_dash import queueing
+
+PERMISSIONS = {"new": "images.add_imageversion", "build": "images.build_imageversion", "push": "images.push_imageversion"}
+
+
+class Command(BaseCommand):
+    help = "Create image versions, queue their build or push (README: The command line)."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        new = sub.add_parser("new", help="a draft version: FROM, RUN lines, CMD")
+        new.add_argument("--cluster", required=True, help="the cluster's name")
+        new.add_argument("--repository", required=True, help="e.g. exampleco/newimg")
+        new.add_argument("--tag", required=True, help="e.g. 1.0.1 (built once, never rebuilt)")
+        new.add_argument("--from", dest="from_reference", default="", help="the image to build FROM")
+        new.add_argument("--parent", default="", help="or: the id of a built version to build FROM")
+        new.add_argument("--run", action="append", default=[], help="a RUN line (repeat, in order)")
+        new.add_argument("--cmd", default="", help='CMD as a JSON list (default ["start.sh"])')
+        new.add_argument("--notes", default="", help="release notes")
+        parsers = [new]
+        for kind in ("build", "push"):
+            queue = sub.add_parser(kind, help=f"queue the {kind} of a version")
+            queue.add_argument("version", help="the version's id")
+            queue.add_argument("--wait", action="store_true", help="print its log until it ends; exit 1 if it failed")
+            queue.add_argument("--timeout", type=float, default=3600, help="seconds to wait")
+            queue.add_argument("--interval", type=float, default=2, help="seconds between two looks")
+            parsers.append(queue)
+        for each in parsers:
+            each.add_argument("--user", default="", help="act as this console user (required)")
+            each.add_argument("--json", action="store_true", help="print one JSON document")
+
+    def handle(self, *args, **options):
+        output = Output(self.stdout, as_json=options["json"])
+        user = acting_user(options["user"], PERMISSIONS[options["action"]])
+        if options["action"] == "new":
+            version = create(user, options)
+            output.result(follow.describe_version(version), f"Created {version} (id {version.pk}), a draft:\n"
+                                                            f"{version.dockerfile}")
+            return
+        version = ImageVersion.objects.select_related("cluster").filter(pk=_int_id(options["version"])).first()
+        if version is None:
+            raise CommandError(f"No image version with id {options['version']}.")
+        try:
+            queued, refused = queue_versions([version], options["action"])
+        except queueing.NoWorker as error:
+            raise CommandError(str(error)) from None
+        if refused:
+            raise CommandError(refused[0])
+        output.line(f"{options['action'].capitalize()} queued for {', '.join(queued)}.")
+        if options["wait"]:
+            version = follow.wait_for_version(version.pk, output, timeout=options["timeout"],
+                                              interval=options["interval"])
+        else:
+            version.refresh_from_db()
+        document = follow.describe_version(version)
+        output.result(document, f"{version}: {version.status}" + (f" ({version.status_reason})"
+                                                                  if version.status_reason else ""))
+        if options["wait"] and not document["ok"]:
+            raise CommandError(f"{version} {version.status}: {version.status_reason or 'see its log'}.")
+
+
+def create(user, options) -> ImageVersion:
+    """Through the admin's form: the same checks (FROM or a built parent, a
+    tag free in the console and in the registry, valid names)."""
+    cluster = Cluster.objects.filter(name=options["cluster"]).first()
+    if cluster is None:
+        raise CommandError(f"No cluster named {options['cluster']!r}.")
+    form = ImageVersionForm({
+        "cluster": cluster.pk, "repository": options["repository"], "tag": options["tag"],
+        "parent": options["parent"], "from_reference": options["from_reference"],
+        "cmd": options["cmd"] or json.dumps(default_cmd()), "release_notes": options["notes"]})
+    if not form.is_valid():
+        raise CommandError("Nothing was created. " + "; ".join(
+            f"{field}: {' '.join(messages)}" for field, messages in form.errors.items()))
+    with transaction.atomic():
+        version = form.save(commit=False)
+        version.created_by, version.created_by_username = user, user.get_username()
+        version.save()
+        for position, command in enumerate(options["run"]):
+            step = RunStep(version=version, position=position, command=command)
+            try:
+                step.full_clean()
+            except ValidationError as error:
+                raise CommandError(f"Nothing was created. RUN {command!r}: {' '.join(error.messages)}") from None
+            step.save()
+        try:
+            version.dockerfile = version.render_dockerfile()
+        except DockerfileError as error:
+            raise CommandError(f"Nothing was created. {error}") from None
+        version.save(update_fields=["dockerfile"])
+    return version
+
+
+def _int_id(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise CommandError(f"{text!r} is not an image version id (a number).") from None
