@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "images",
     # One lifecycle row per RQ job, and the reconciler (job_runs/).
     "job_runs",
+    # Rollout events to webhooks and mail, and their delivery log (notifications/).
+    "notifications",
     "sandbox",
     # Login brute-force limit (AXES_* below).
     "axes",
@@ -134,6 +136,21 @@ RQ_SHOW_ADMIN_LINK = True
 # "Authorization: Bearer <token>"; empty, only loopback scrapers are answered
 # (behind a reverse proxy on this machine every request is loopback: set it).
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Rollout notifications (notifications/): seconds between the retries of a
+# failed delivery (RQ Retry: one retry per value; empty: no retry), and the
+# HTTP timeout of one webhook POST. A webhook's signing secret is read from
+# the environment variable the webhook names, never from the database.
+NOTIFY_RETRY_INTERVALS = env.list("NOTIFY_RETRY_INTERVALS", cast=int, default=[10, 60, 300])
+NOTIFY_TIMEOUT = env.float("NOTIFY_TIMEOUT", default=10.0)
+# Mail through Django's mail settings (SMTP by default).
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="stackato_dash@localhost")
 
 # The dashboard's SSH identity. Only the path is configuration; the key
 # itself never enters the database, a job argument or a log line.

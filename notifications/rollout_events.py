@@ -1,0 +1,62 @@
+"""Which rollout changes are announced, and queueing their deliveries.
+
+Every change of a rollout's status goes through Rollout.save() (the engine,
+start, recover), so a post_save receiver sees each one whoever made it,
+without the engine knowing about notifications. The status the row was
+loaded with is kept on the instance (post_init) to tell a change from a
+save that changed something else. Deliveries are rows written in the same
+transaction as the status, and their jobs queued after it commits."""
+from django.conf import settings
+from django.db.models.signals import post_init, post_save
+from rq import Retry
+
+from images.models.rollout import Rollout, RolloutStatus
+from notifications import delivery
+from notifications.models import Channel, Delivery, Event, MailNotification, Webhook
+from stackato_dash import queueing
+
+ENDINGS = {RolloutStatus.SUCCEEDED: Event.SUCCEEDED, RolloutStatus.FAILED: Event.FAILED,
+           RolloutStatus.ERRORED: Event.FAILED, RolloutStatus.ROLLED_BACK: Event.ROLLED_BACK}
+
+
+def connect():
+    post_init.connect(_remember_status, sender=Rollout, dispatch_uid="notifications.remember_status")
+    post_save.connect(_status_saved, sender=Rollout, dispatch_uid="notifications.status_saved")
+
+
+def _remember_status(sender, instance, **kwargs):
+    instance._announced_status = instance.__dict__.get("status")
+
+
+def _status_saved(sender, instance, created, **kwargs):
+    before, instance._announced_status = getattr(instance, "_announced_status", None), instance.status
+    if created:
+        announce(instance, Event.STARTED)
+    elif instance.status != before and instance.status in ENDINGS:
+        announce(instance, ENDINGS[instance.status])
+
+
+def payload(rollout, event: str) -> dict:
+    return {"event": event, "rollout": {
+        "id": str(rollout.pk), "cluster": rollout.cluster.name, "kind": rollout.kind, "status": rollout.status,
+        "status_reason": rollout.status_reason, "target_image": rollout.target_image,
+        "previous_image": rollout.previous_image, "requested_by": rollout.requested_by_username,
+        "reason": rollout.reason}}
+
+
+def announce(rollout, event: str) -> list[Delivery]:
+    body = payload(rollout, event)
+    deliveries = [Delivery(channel=Channel.WEBHOOK, webhook=hook, target=hook.url, event=event, rollout_id=rollout.pk,
+                           payload=body)
+                  for hook in Webhook.objects.filter(cluster_id=rollout.cluster_id, enabled=True)
+                  if event in hook.events]
+    deliveries += [Delivery(channel=Channel.MAIL, mail=mail, target=mail.addresses, event=event,
+                            rollout_id=rollout.pk, payload=body)
+                   for mail in MailNotification.objects.filter(cluster_id=rollout.cluster_id, enabled=True)
+                   if event in mail.events]
+    Delivery.objects.bulk_create(deliveries)
+    for each in deliveries:
+        intervals = settings.NOTIFY_RETRY_INTERVALS
+        queueing.enqueue_on_commit(delivery.deliver, str(each.pk), description=f"{event} to {each.target}"[:300],
+                                   retry=Retry(max=len(intervals), interval=intervals) if intervals else None)
+    return deliveries

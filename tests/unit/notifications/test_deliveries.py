@@ -1,0 +1,135 @@
+"""Rollout events announced to a real HTTP receiver on 127.0.0.1
+(support/http_receiver.py) and through Django's file mail backend; the delivery jobs run
+by an RQ worker in this process on the test's own Redis, retries by RQ."""
+import hashlib
+import hmac
+import json
+
+import pytest
+from django.urls import reverse
+
+from images.models.rollout import Rollout, RolloutStatus
+from job_runs.models import JobRun
+from nodes.models import Cluster
+from notifications.models import Delivery, MailNotification, Webhook
+from support.http_receiver import Receiver
+from support.job_runs import clean_queue  # noqa: F401  the fixture, used by name
+from support.rq import run_queued_jobs
+
+pytestmark = pytest.mark.django_db
+SECRET = "receiver-shared-secret"  # noqa: S105  a test value, not a secret
+
+
+@pytest.fixture
+def receiver():
+    receiver = Receiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
+def cluster(settings, monkeypatch, clean_queue):  # noqa: F811
+    settings.NOTIFY_RETRY_INTERVALS = [0, 0]  # RQ re-queues at once: the burst worker takes the retry
+    monkeypatch.setenv("HOOK_SECRET_PROD", SECRET)
+    return Cluster.objects.create(name="prod", core_address="10.0.0.11")
+
+
+def start_rollout(cluster, capture) -> Rollout:
+    with capture(execute=True):
+        return Rollout.objects.create(cluster=cluster, target_image="reg:5000/app:2", target_pull="reg:5000/app:2",
+                                      requested_by_username="ops", reason="CVE fix")
+
+
+def test_started_is_posted_signed_with_the_secret(cluster, receiver, django_capture_on_commit_callbacks):
+    Webhook.objects.create(cluster=cluster, url=receiver.url, secret_env="HOOK_SECRET_PROD")
+    rollout = start_rollout(cluster, django_capture_on_commit_callbacks)
+    run_queued_jobs()
+    [(headers, body)] = receiver.requests
+    assert headers["X-Stackato-Dash-Signature"] == "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    document = json.loads(body)
+    assert document["event"] == "rollout.started"
+    assert document["rollout"]["id"] == str(rollout.pk) and document["rollout"]["reason"] == "CVE fix"
+    assert SECRET not in body.decode() and headers["X-Stackato-Dash-Event"] == "rollout.started"
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.response_code) == ("delivered", 1, 200)
+    assert headers["X-Stackato-Dash-Delivery"] == str(delivery.pk)
+    assert JobRun.objects.get(object_id=str(delivery.pk)).status == "succeeded"
+
+
+def test_a_failing_receiver_is_retried_by_rq_until_it_takes_it(cluster, receiver, django_capture_on_commit_callbacks):
+    Webhook.objects.create(cluster=cluster, url=receiver.url, secret_env="HOOK_SECRET_PROD")
+    receiver.codes = [500, 503]
+    start_rollout(cluster, django_capture_on_commit_callbacks)
+    run_queued_jobs()
+    assert len(receiver.requests) == 3
+    assert len({headers["X-Stackato-Dash-Delivery"] for headers, _ in receiver.requests}) == 1  # one delivery, 3 tries
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.error) == ("delivered", 3, "")
+    run = JobRun.objects.get(object_id=str(delivery.pk))
+    assert (run.status, run.attempts) == ("succeeded", 3)
+
+
+def test_retries_run_out_and_the_log_says_why(cluster, receiver, django_capture_on_commit_callbacks):
+    Webhook.objects.create(cluster=cluster, url=receiver.url, secret_env="HOOK_SECRET_PROD")
+    receiver.codes = [500, 500, 500]
+    start_rollout(cluster, django_capture_on_commit_callbacks)
+    run_queued_jobs()
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.response_code) == ("failed", 3, 500)
+    assert delivery.error.endswith(f"DeliveryFailed: {receiver.url} answered 500")
+
+
+def test_no_secret_in_the_environment_sends_nothing(cluster, receiver, monkeypatch, django_capture_on_commit_callbacks):
+    Webhook.objects.create(cluster=cluster, url=receiver.url, secret_env="HOOK_SECRET_MISSING")
+    start_rollout(cluster, django_capture_on_commit_callbacks)
+    run_queued_jobs()
+    assert receiver.requests == []
+    delivery = Delivery.objects.get()
+    assert delivery.status == "failed" and "HOOK_SECRET_MISSING (the signing secret) is not set" in delivery.error
+
+
+def test_only_status_changes_to_an_ending_are_announced_and_only_to_subscribers(
+        cluster, receiver, django_capture_on_commit_callbacks):
+    Webhook.objects.create(cluster=cluster, url=receiver.url, secret_env="HOOK_SECRET_PROD",
+                           events=["rollout.rolled_back"])
+    rollout = start_rollout(cluster, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        loaded = Rollout.objects.get(pk=rollout.pk)
+        loaded.status = RolloutStatus.ACTIVATING
+        loaded.save()
+        loaded.decisions = "canary failed\n"
+        loaded.save()
+        loaded.status = RolloutStatus.ROLLED_BACK
+        loaded.save()
+        loaded.save()  # no change of status: nothing more
+    run_queued_jobs()
+    assert [json.loads(body)["event"] for _, body in receiver.requests] == ["rollout.rolled_back"]
+
+
+def test_mail_goes_through_djangos_mail_settings(cluster, settings, tmp_path, django_capture_on_commit_callbacks):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = tmp_path
+    MailNotification.objects.create(cluster=cluster, addresses="ops@example.org, lead@example.org")
+    start_rollout(cluster, django_capture_on_commit_callbacks)
+    run_queued_jobs()
+    [sent] = list(tmp_path.iterdir())
+    text = sent.read_text()
+    assert "Subject: [stackato_dash] rollout started on prod: reg:5000/app:2" in text
+    assert "To: ops@example.org, lead@example.org" in text and "reason: CVE fix" in text
+    assert Delivery.objects.get().status == "delivered"
+
+
+def test_the_delivery_log_is_read_only_in_the_admin(admin_client, cluster, receiver, django_capture_on_commit_callbacks):
+    Webhook.objects.create(cluster=cluster, url=receiver.url, secret_env="HOOK_SECRET_MISSING")
+    start_rollout(cluster, django_capture_on_commit_callbacks)
+    run_queued_jobs()
+    page = admin_client.get(reverse("admin:notifications_delivery_changelist")).content.decode()
+    assert receiver.url in page and "failed (no retry left)" in page
+    assert admin_client.get(reverse("admin:notifications_delivery_add")).status_code == 403
+
+
+def test_a_webhook_names_an_environment_variable_not_a_secret(admin_client, cluster):
+    page = admin_client.post(reverse("admin:notifications_webhook_add"), {
+        "cluster": cluster.pk, "url": "http://127.0.0.1:9/hook", "secret_env": "s3cret value",
+        "events": '["rollout.started"]', "enabled": "on"})
+    assert "An environment variable name" in page.content.decode() and not Webhook.objects.exists()
