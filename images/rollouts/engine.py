@@ -12,6 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from images.models.rollout import BAD, DONE, IN_FLIGHT, Phase, Rollout, RolloutStatus, RolloutStep, StepStatus
+from nodes.models import FenceRestart
+from nodes.models.fence_restart import Outcome
 
 WORK_PHASES = (Phase.RESTART, Phase.OBSERVE)
 
@@ -164,6 +166,8 @@ def _activating(rollout, decision: Decision) -> None:
                 finish(rollout, RolloutStatus.FAILED, f"{what} failed on {_addresses(bad)} ({bad[0].output[-300:]}): "
                                                       "the cluster config was not changed and no fence was restarted")
             else:
+                # No node restarts after a failed config step: none is left "pending" in an ended rollout.
+                _skip_pending(_steps(rollout, *WORK_PHASES))
                 _fail(rollout, decision, f"{what} failed: {bad[0].output[-300:]}")
             return
     work = _steps(rollout, *WORK_PHASES)
@@ -256,10 +260,19 @@ def _roll_back(rollout, decision: Decision, reason: str) -> None:
     reload = rollout.cluster.fence_reloads_on_change
     for step in _steps(rollout, *WORK_PHASES):
         # 3.0: only nodes whose fence was restarted need it again; 3.0.1+: all reload.
-        if reload or step.attempt:
+        if reload or _restarted(rollout, step):
             RolloutStep.objects.create(rollout=rollout, node=step.node, phase=Phase.REVERT, batch=step.batch,
                                        image=rollout.previous_image)
     _rolling_back(rollout, decision)
+
+
+def _restarted(rollout, step) -> bool:
+    """The audit says fence may have been restarted onto the target there (an
+    open row counts). A step that never reached the node (down, host key
+    changed) or whose kato touched nothing wrote none that counts: reverting
+    it would restart a fence that never left the previous image."""
+    return FenceRestart.objects.filter(correlation_id=rollout.id, node_id=step.node_id, image_after=step.image).exclude(
+        outcome=Outcome.NOT_RESTARTED).exists()
 
 
 def _rolling_back(rollout, decision: Decision) -> None:

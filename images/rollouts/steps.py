@@ -157,8 +157,14 @@ def restart(step, session) -> str:
                 if collided is not None:
                     return collided
             result = error.result
-            audit.complete(row, outcome=Outcome.FAILED, exit_code=result.exit_code if result else None,
-                           output=str(error))
+            # kato's word alone does not say whether fence was touched (garbage,
+            # nothing, exit 0 after failing): the node does. The same fence still
+            # running is no restart, and the audit must not count one.
+            now = fence_check.settled(supervisor)
+            untouched = now.running and now.pid == before.pid
+            audit.complete(row, outcome=Outcome.NOT_RESTARTED if untouched else Outcome.FAILED,
+                           exit_code=result.exit_code if result else None,
+                           output=f"{error}" + (f"; fence still runs as pid {now.pid}" if untouched else ""))
             raise StepFailed(str(error)) from None
         return _verify(step, session, since=row.started_at, exit_code=result.exit_code, output=result.stdout,
                        audit_row=row)

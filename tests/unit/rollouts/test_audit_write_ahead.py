@@ -44,6 +44,7 @@ class FakeNode:
     def __init__(self, *, restart_error=None, error_after_restart=None):
         self.fence = ProcessInfo("fence", "RUNNING", 100, timezone.now() - timedelta(hours=1))
         self.restarts = 0
+        self.fence_fails = True  # a kato error leaves fence FATAL; False: kato failed before touching fence
         self.restart_error, self.error_after_restart = restart_error, error_after_restart
 
     def process_info(self, name):
@@ -54,6 +55,8 @@ class FakeNode:
     def process_restart(self, name, *, timeout=None):
         self.restarts += 1
         if self.restart_error:
+            if isinstance(self.restart_error, KatoError) and self.fence_fails:  # fence stopped, did not come back
+                self.fence = ProcessInfo("fence", "FATAL", 0, timezone.now())
             raise self.restart_error
         self.fence = ProcessInfo("fence", "RUNNING", 200 + self.restarts, timezone.now())
         return SimpleNamespace(exit_code=0, stdout="fence: stopped\nfence: started")
@@ -141,11 +144,13 @@ def test_the_retry_completes_a_row_whose_restart_never_happened_then_writes_its_
     the retry records 'not restarted' and opens a fresh row for its restart."""
     lost = audit.write_ahead(step, image_before=PREVIOUS)
     step.attempt = 2
-    node.restart_error = KatoError("fence: ERROR (spawn error)")  # the retry's own restart fails: no verification
+    # The retry's own kato fails before touching fence: no verification, and
+    # its row says so (the same fence runs), not a failed restart.
+    node.restart_error, node.fence_fails = KatoError("Error: supervisor not answering"), False
     with pytest.raises(steps.StepFailed):
         steps.restart(step, session=None)
     rows = list(FenceRestart.objects.order_by("id"))
-    assert [(r.pk, r.outcome) for r in rows] == [(lost.pk, Outcome.NOT_RESTARTED), (rows[1].pk, Outcome.FAILED)]
+    assert [(r.pk, r.outcome) for r in rows] == [(lost.pk, Outcome.NOT_RESTARTED), (rows[1].pk, Outcome.NOT_RESTARTED)]
     assert node.restarts == 1
     assert not any(r.is_open for r in rows)
 

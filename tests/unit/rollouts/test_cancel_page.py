@@ -5,10 +5,11 @@ has. The engine runs for real on the rows; only the enqueue is stubbed."""
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
+from django.utils import timezone
 
 from images.models.rollout import Phase, Rollout, RolloutStatus, RolloutStep
 from images.rollouts import engine
-from nodes.models import Cluster, Node
+from nodes.models import Cluster, FenceRestart, Node
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +29,9 @@ def make_rollout(config="succeeded", restarts=("succeeded", "pending", "pending"
         RolloutStep.objects.create(rollout=rollout, node=node, phase=Phase.PULL, image=TARGET, status="succeeded")
         RolloutStep.objects.create(rollout=rollout, node=node, phase=Phase.RESTART, image=TARGET, status=state,
                                    batch=min(number, 1), attempt=int(state != "pending"))
+        if state != "pending":  # the restart step wrote its audit row ahead of the restart
+            FenceRestart.objects.create(node=node, cluster=cluster, node_address=node.address, image_after=TARGET,
+                                        correlation_id=rollout.id, started_at=timezone.now(), reason="fix")
     return rollout
 
 

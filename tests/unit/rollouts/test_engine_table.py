@@ -10,10 +10,11 @@ p pending, q queued, r running, s succeeded, f failed, e errored, k skipped,
 from dataclasses import dataclass, field
 
 import pytest
+from django.utils import timezone
 
 from images.models.rollout import Phase, Rollout, RolloutStatus, RolloutStep
 from images.rollouts import engine, jobs
-from nodes.models import Cluster, Node
+from nodes.models import Cluster, FenceRestart, Node
 
 pytestmark = pytest.mark.django_db
 
@@ -60,8 +61,11 @@ def build(row: Row) -> Rollout:
         for index, (node, letter) in enumerate(zip(nodes, letters)):
             if letter == ".":
                 continue
-            RolloutStep.objects.create(rollout=rollout, node=node, phase=phase, batch=int(row.batches[index]),
-                                       image=image, status=LETTERS[letter], attempt=0 if letter in "pk" else 1)
+            step = RolloutStep.objects.create(rollout=rollout, node=node, phase=phase, batch=int(row.batches[index]),
+                                              image=image, status=LETTERS[letter], attempt=0 if letter in "pk" else 1)
+            if phase in engine.WORK_PHASES and step.attempt:  # a restart step that ran wrote its audit row ahead
+                FenceRestart.objects.create(node=node, cluster=cluster, node_address=node.address, image_after=image,
+                                            correlation_id=rollout.id, started_at=timezone.now(), reason="fix")
     return rollout
 
 
