@@ -3,7 +3,8 @@
 fence RUNNING says nothing about the image (on a real DEA, apps start from
 it later), so before the cluster config changes, each canary (3.0) or one
 DEA (3.0.1+) runs one container of the new image with the image's own CMD,
-no network, for SMOKE_SECONDS. "A healthy image" means exactly this: a
+no network, for SMOKE_SECONDS. The docker CLI forms are those Docker 1.x
+engines have too (`--net`, `.State.Running`; see nodes/remote_docker.py). "A healthy image" means exactly this: a
 container of it starts and is still running when the window ends. One that
 cannot start (no CMD, a CMD that is not in the image, ...) or that exits
 within the window is a failed canary, and the rollout stops with the config
@@ -28,21 +29,23 @@ def container_name(step) -> str:
 
 def run(step, session, seconds: int = SMOKE_SECONDS) -> str:
     name = container_name(step)
-    session.run(["docker", "rm", "-f", name])  # a retry's leftover
+    session.run(["docker", "rm", "-f", "--", name])  # a retry's leftover
     try:
-        started = session.run(["docker", "run", "-d", "--network", "none", "--name", name, "--", step.image])
+        started = session.run(["docker", "run", "-d", "--net", "none", "--name", name, "--", step.image])
         if started.exit_code != 0:
             raise ImageUnhealthy(f"a container of {step.image} cannot start: "
                                  f"{ssh.excerpt(started.stderr or started.stdout)}")
-        waited = session.run(["timeout", str(seconds), "docker", "wait", name], timeout=seconds + 30)
+        waited = session.run(["timeout", str(seconds), "docker", "wait", "--", name], timeout=seconds + 30)
         if waited.exit_code != _WINDOW_PASSED:
             raise ImageUnhealthy(f"a container of {step.image} {_ended(session, name, waited, seconds)}")
-        state = session.run(["docker", "inspect", "--format", "{{.State.Status}}", name])
-        if state.stdout.strip() != "running":
-            raise ImageUnhealthy(f"a container of {step.image} is {state.stdout.strip() or 'gone'} "
-                                 f"after {seconds} s{_logs(session, name)}")
+        # .State.Running, not .State.Status (Docker 1.9+): the old engines' form too.
+        state = session.run(["docker", "inspect", "--type", "container", "--format", "{{.State.Running}}", "--", name])
+        if state.stdout.strip() != "true":
+            raise ImageUnhealthy(f"a container of {step.image} is "
+                                 f"{'not running' if state.exit_code == 0 else 'gone'} after {seconds} s"
+                                 f"{_logs(session, name)}")
     finally:
-        session.run(["docker", "rm", "-f", name])
+        session.run(["docker", "rm", "-f", "--", name])
     return f"a container of {step.image} (its own CMD, network none) ran {seconds} s on {step.node.address}"
 
 
@@ -54,6 +57,6 @@ def _ended(session, name: str, waited, seconds: int) -> str:
 
 
 def _logs(session, name: str) -> str:
-    logs = session.run(["docker", "logs", "--tail", "20", name])
+    logs = session.run(["docker", "logs", "--tail", "20", "--", name])
     text = ssh.excerpt(logs.stdout + logs.stderr)
     return f"; its last output: {text}" if text else "; it printed nothing"
