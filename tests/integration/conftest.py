@@ -16,8 +16,8 @@ MAIN_SANDBOX_ADDRESS = os.environ.get("TEST_SANDBOX_ADDRESS", "127.0.2.11")
 
 @pytest.fixture(scope="session")
 def sandbox_session():
-    with running_sandbox(MAIN_SANDBOX_ADDRESS, dea_count=3, kato_version="3.0") as cluster:
-        yield cluster
+    with running_sandbox(MAIN_SANDBOX_ADDRESS, dea_count=3, kato_version="3.0") as sandbox:
+        yield sandbox
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ import socket
 import stat
 import subprocess
 import sys
-import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import paramiko
@@ -18,7 +18,9 @@ from sandbox.nodeside import config_store, fence_status
 from sandbox.engines import BASE_IMAGE
 from support import ssh
 from sandbox.layout import node
+from support.kato_reading import fence_state
 from support.sandbox import wait_for_fence
+from support.waiting import wait_until
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -27,18 +29,17 @@ def run(sandbox, name, command, timeout=60):
     return ssh.run(node(sandbox, name), sandbox["client_key"], command, timeout=timeout)
 
 
-def fence_line(sandbox, name):
-    """What kato shows of fence over SSH: `fence STATE`, nothing more."""
+def kato_fence(sandbox, name):
+    """fence's state as `kato process list` over SSH shows it."""
     code, out, err = run(sandbox, name, "kato process list")
-    lines = [" ".join(line.split()) for line in out.splitlines() if line.split()[:1] == ["fence"]]
-    assert len(lines) == 1, (out, err)
-    return lines[0]
+    assert code == 0, err
+    return fence_state(out)
 
 
 def fence_info(sandbox, name):
     """fence's state as kato's JSON gives it, with pid and image from inside the
     emulator (supervisord joined with fence.json): the tests' ground truth."""
-    state = json.loads(run(sandbox, name, "kato process list --json")[1])["fence"]
+    state = fence_state(run(sandbox, name, "kato process list --json")[1])
     return {**fence_status.read(sandbox, node(sandbox, name)), "state": state}
 
 
@@ -82,7 +83,7 @@ def test_restart_changes_the_pid_and_the_image_fence_runs(sandbox):
     assert after["state"] == "RUNNING"
     assert after["pid"] != before["pid"]
     assert after["image"] == "exampleco/newimg:1.0.0"
-    assert fence_line(sandbox, "dea1") == "fence RUNNING"
+    assert kato_fence(sandbox, "dea1") == "RUNNING"
 
 
 def test_restart_on_another_node_with_dash_n(sandbox):
@@ -96,7 +97,7 @@ def test_an_image_the_node_lacks_leaves_fence_fatal(sandbox):
     code, out, err = run(sandbox, "dea2", "kato process restart fence")
     assert code == 0  # 3.0 exits 0 even on failure: callers must verify
     assert "fence: ERROR" in out + err
-    assert fence_line(sandbox, "dea2") == "fence FATAL"
+    assert kato_fence(sandbox, "dea2") == "FATAL"
 
 
 def test_unknown_process_and_missing_key_say_so_but_exit_zero_on_3_0(sandbox):
@@ -106,17 +107,28 @@ def test_unknown_process_and_missing_key_say_so_but_exit_zero_on_3_0(sandbox):
     assert code == 0 and out == "" and "key docker/nope not found in fence" in err
 
 
-def test_restart_delay_knob_slows_the_restart(sandbox):
+def test_restart_delay_knob_holds_fence_in_stopping(sandbox):
     knobs.apply(Path(sandbox["state_dir"]), "dea1", "restart-delay", "2")
-    started = time.monotonic()
-    run(sandbox, "dea1", "kato process restart fence")
-    assert time.monotonic() - started >= 2
+    dea1 = node(sandbox, "dea1")
+    old_pid = fence_status.read(sandbox, dea1)["pid"]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        restart = pool.submit(run, sandbox, "dea1", "kato process restart fence")
+        # The restart is under way, held by the knob: the old fence is stopping and says why.
+        stopping = wait_until(lambda: (status := fence_status.read(sandbox, dea1))["state"] == "STOPPING" and status,
+                              "fence on dea1 to be STOPPING")
+        assert stopping["pid"] == old_pid and not restart.done()
+        log = Path(dea1["dir"]) / "fence.log"
+        wait_until(lambda: f"fence[{old_pid}]: stopping in 2s (restart_delay knob)" in log.read_text(),
+                   "the restart_delay knob's line in fence.log")
+        code, out, err = restart.result(timeout=60)
+    assert (code, out) == (0, "fence: stopped\nfence: started\n"), err
+    assert fence_status.read(sandbox, dea1)["pid"] != old_pid
 
 
 def test_fail_restarts_knob_fails_exactly_the_next_n(sandbox):
     knobs.apply(Path(sandbox["state_dir"]), "dea2", "fail-restarts", "1")
     run(sandbox, "dea2", "kato process restart fence")
-    assert fence_line(sandbox, "dea2") == "fence FATAL"
+    assert kato_fence(sandbox, "dea2") == "FATAL"
     run(sandbox, "dea2", "kato process restart fence")
     assert fence_info(sandbox, "dea2")["state"] == "RUNNING"
 
