@@ -12,6 +12,7 @@ Start times are the node's clock. supervisord also says what time it is
 (`now`), so a start time is turned into the console's clock by its age
 (now - start), never by comparing two machines' clocks.
 """
+import base64
 import http.client
 import io
 import socket
@@ -96,26 +97,37 @@ class _ChannelConnection(http.client.HTTPConnection):
 class _ChannelTransport(xmlrpc.client.Transport):
     """xmlrpc.client over an SSH channel instead of a TCP socket of our own."""
 
-    def __init__(self, open_channel, timeout):
+    def __init__(self, open_channel, timeout, login: tuple[str, str] | None = None):
         super().__init__()
-        self._open_channel, self._timeout = open_channel, timeout
+        self._open_channel, self._timeout, self._login = open_channel, timeout, login
 
     def make_connection(self, host):
+        # The login goes in a header of our own, never in the URL (which
+        # xmlrpc.client would carry around and could show).
+        self._extra_headers = []
+        if self._login:
+            token = base64.b64encode(":".join(self._login).encode()).decode("ascii")
+            self._extra_headers = [("Authorization", f"Basic {token}")]
         return _ChannelConnection(self._open_channel, self._timeout)
 
 
 class Supervisor:
     """The supervisord of the node `session` is connected to."""
 
-    def __init__(self, session, *, port: int = SUPERVISOR_PORT, timeout: float = RPC_TIMEOUT):
+    def __init__(self, session, *, port: int = SUPERVISOR_PORT, timeout: float = RPC_TIMEOUT,
+                 login: tuple[str, str] | None = None):
+        """login: (username, password) for supervisord's inet_http_server;
+        None: settings.SUPERVISOR_USERNAME/PASSWORD when both are set, else
+        none is sent (assumed, unconfirmed, to be what Stackato's needs)."""
         self.session, self.port, self.timeout = session, port, timeout
+        self._login = _configured_login() if login is None else login
 
     def _where(self) -> str:
         return f"{self.session.endpoint.address}:{self.port}"
 
     def _proxy(self):
         transport = _ChannelTransport(lambda: self.session.open_local_port(self.port, timeout=self.timeout),
-                                      self.timeout)
+                                      self.timeout, self._login or None)
         return xmlrpc.client.ServerProxy(f"http://{self.session.endpoint.address}:{self.port}/RPC2",
                                          transport=transport)
 
@@ -126,9 +138,11 @@ class Supervisor:
             raise SupervisorError(f"supervisord at {self._where()}: {method}{args!r} failed: "
                                   f"{fault.faultString} (fault {fault.faultCode})") from None
         except xmlrpc.client.ProtocolError as error:
+            login = ("with the configured SUPERVISOR_USERNAME" if self._login
+                     else "without a login (set SUPERVISOR_USERNAME and SUPERVISOR_PASSWORD if it needs one)")
             raise SupervisorError(f"supervisord at {self._where()} answered HTTP {error.errcode} "
-                                  f"{error.errmsg} (is port {self.port} supervisord's inet_http_server, "
-                                  "and does it need a username?)") from None
+                                  f"{error.errmsg} {login}: is port {self.port} supervisord's inet_http_server?") \
+                from None
         except (xmlrpc.client.ResponseError, http.client.HTTPException, ValueError) as error:
             raise SupervisorError(f"{self._where()} did not answer as supervisord's XML-RPC does: "
                                   f"{error.__class__.__name__}: {error}") from None
@@ -139,6 +153,12 @@ class Supervisor:
     def process_info(self, name: str) -> ProcessInfo:
         info = self._call("getProcessInfo", name)
         return parse_process_info(info, self._where(), console_now=datetime.now(timezone.utc))
+
+
+def _configured_login() -> tuple[str, str] | tuple[()]:
+    from django.conf import settings
+    username, password = settings.SUPERVISOR_USERNAME, settings.SUPERVISOR_PASSWORD
+    return (username, password) if username and password else ()
 
 
 def parse_process_info(info, where: str, *, console_now: datetime) -> ProcessInfo:

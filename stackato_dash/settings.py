@@ -161,6 +161,15 @@ SSH_CONNECT_TIMEOUT = env.float("SSH_CONNECT_TIMEOUT", default=10.0)
 SSH_COMMAND_TIMEOUT = env.float("SSH_COMMAND_TIMEOUT", default=120.0)
 # Use the SSH agent (SSH_AUTH_SOCK) instead of the key file.
 SSH_USE_AGENT = env.bool("SSH_USE_AGENT", default=False)
+# Seconds a rollout step's `docker pull` (or `docker load` of a streamed
+# image) may take on a node: bounded by the image's size and the link, not
+# by SSH_COMMAND_TIMEOUT. Keep it under the step's RQ job timeout
+# (images/rollouts/jobs.py: SSH_COMMAND_TIMEOUT + 380 s by default).
+DOCKER_PULL_TIMEOUT = env.float("DOCKER_PULL_TIMEOUT", default=300.0)
+# supervisord's XML-RPC login on the nodes (inet_http_server on port 9001),
+# sent (HTTP basic) only when both are set. Never logged, never in a job.
+SUPERVISOR_USERNAME = env.str("SUPERVISOR_USERNAME", default="")
+SUPERVISOR_PASSWORD = env.str("SUPERVISOR_PASSWORD", default="")
 
 # The Docker engine that builds and pushes image versions (images/engine.py):
 # unix:///path/docker.sock, tcp://127.0.0.1:2375 (plain TCP, no TLS), or

@@ -4,6 +4,7 @@ run again (a retry after a lost worker): it first looks at the node.
 fence is watched through the node's supervisord (pid, state, start time),
 never through kato's text; fence_check.py says what "verified" is made of."""
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.utils import timezone
@@ -47,15 +48,16 @@ def run(step_id: int) -> None:
 
 
 def pull(step, session) -> str:
-    if step.fence_pid_before is None:
-        # fence's pid before anything changes: a 3.0.1+ reload must show a new one.
+    if step.fence_pid_before is None and step.rollout.cluster.fence_reloads_on_change:
+        # fence's pid before the config changes: a 3.0.1+ reload must show a
+        # new one. (3.0: the restart step reads it just before its restart.)
         step.fence_pid_before = Supervisor(session).process_info("fence").pid
     rollout = step.rollout
     if rollout.target is not None and rollout.target.local:
         return _stream(step, session, rollout.target)
     if _holds(session, step.image, rollout.target_pull):
         return f"{step.image} already present"
-    result = session.run(["docker", "pull", "--", rollout.target_pull], timeout=settings.SSH_COMMAND_TIMEOUT)
+    result = session.run(["docker", "pull", "--", rollout.target_pull], timeout=settings.DOCKER_PULL_TIMEOUT)
     if result.exit_code != 0:
         raise StepFailed(f"docker pull {rollout.target_pull} failed: {ssh.excerpt(result.stderr or result.stdout)}")
     if rollout.target_pull != step.image:
@@ -87,7 +89,7 @@ def _stream(step, session, version) -> str:
     try:
         with engine.open_engine(version.cluster) as api:
             result = session.run(["docker", "load"], stdin=api.get_image(version.engine_reference),
-                                 timeout=settings.SSH_COMMAND_TIMEOUT)
+                                 timeout=settings.DOCKER_PULL_TIMEOUT)
     except engine.EngineUnavailable as error:
         raise StepFailed(f"the build engine cannot send {version.engine_reference}: {error}") from None
     if result.exit_code != 0:
@@ -130,14 +132,9 @@ def restart(step, session) -> str:
     before = fence_check.settled(supervisor)
     if step.fence_pid_before is None:
         step.fence_pid_before = before.pid
-    mine = _look_at_open_rows(step, before)
-    if mine is not None:  # this step's restart, sent by a lost worker or over a dropped connection
-        return _verify(step, session, since=mine.started_at, exit_code=None, audit_row=mine,
-                       note="restart observed after its worker or connection was lost")
-    # A retry whose lost worker restarted fence and completed the row: verify, no second row.
-    if (step.attempt > 1 and fence_check.started_since(before, step.started_at, step.fence_pid_before)
-            and audit.already_recorded(step)):
-        return _verify(step, session, since=step.started_at, exit_code=None, audit_row=False)
+    done = _already_done(step, session, before)
+    if done is not None:
+        return done
     step.fence_pid_before = before.pid
     # Saved now, not when the step ends: a retry after a lost worker compares with it.
     RolloutStep.objects.filter(pk=step.pk).update(fence_pid_before=before.pid)
@@ -174,6 +171,23 @@ def restart(step, session) -> str:
         if row.is_open:  # an error in verification, the database, a bug: the restart was sent
             _complete_quietly(row, Outcome.UNVERIFIED, f"{type(error).__name__}: {error}")
         raise
+
+
+def _already_done(step, session, fence) -> str | None:
+    """A restart this step already caused, before its worker or connection
+    was lost: its open row (written ahead, fence restarted since), or on a
+    retry a fence started since the step began whose row the lost attempt
+    completed. Verified now, with no second row and no second restart; None
+    when this step has not restarted fence yet. Open rows of other steps
+    on the node are completed from what it shows on the way."""
+    mine = _look_at_open_rows(step, fence)
+    if mine is not None:
+        return _verify(step, session, since=mine.started_at, exit_code=None, audit_row=mine,
+                       note="restart observed after its worker or connection was lost")
+    if (step.attempt > 1 and fence_check.started_since(fence, step.started_at, step.fence_pid_before)
+            and audit.already_recorded(step)):
+        return _verify(step, session, since=step.started_at, exit_code=None, audit_row=False)
+    return None
 
 
 def _after_collision(step, session, kato, supervisor, row, before, error):
@@ -236,10 +250,9 @@ def observe(step, session) -> str:
     kato so the node provably runs a fence started after the change."""
     since = _config_changed_at(step)
     supervisor = Supervisor(session)
-    mine = _look_at_open_rows(step, fence_check.settled(supervisor))
-    if mine is not None:  # the restart below, sent by a lost attempt of this step
-        return _verify(step, session, since=mine.started_at, exit_code=None, audit_row=mine,
-                       note="restart observed after its worker or connection was lost")
+    done = _already_done(step, session, fence_check.settled(supervisor))
+    if done is not None:  # the restart below, sent by a lost attempt of this step
+        return done
     try:
         fence, reloaded = fence_check.wait_for_new_fence(supervisor, since=since, pid_before=step.fence_pid_before,
                                                          timeout=fence_check.RELOAD_WAIT)
@@ -272,16 +285,25 @@ def _engine_holds(step, session) -> str:
 def _verify(step, session, *, since, exit_code, output: str = "", note: str = "", audit_row=True) -> str:
     """fence_check.py's definition of verified, written to the audit row either way."""
     supervisor, kato = Supervisor(session), Kato(session)
+    rollout = step.rollout
+    cluster, _ = rollout.cluster, rollout.target  # loaded here: the threads below use no database
     try:
         fence, started = fence_check.wait_for_new_fence(supervisor, since=since, pid_before=step.fence_pid_before,
                                                         timeout=fence_check.FENCE_START_TIMEOUT)
         if not started:
             raise NotVerified(f"no fence started since {since:%H:%M:%S} within {fence_check.FENCE_START_TIMEOUT} s "
                               f"(fence is {fence_check.describe(fence)})")
-        fence_check.watch(supervisor, fence, step.rollout.health_wait)
-        fence_check.config_names(kato, step.rollout.cluster, step.image)
-        holds = _engine_holds(step, session)
-        ready = fence_check.ready_note(kato)
+        # The config, the engine and kato's ready are read while the health
+        # wait runs, each on its own channel of the node's one connection:
+        # the step waits for the slowest of them, not for their sum (the
+        # profile in bench/README.md). A fence that does not stay up is
+        # reported first, then the checks in this order.
+        with ThreadPoolExecutor(max_workers=3, thread_name_prefix="verify") as pool:
+            checks = [pool.submit(fence_check.config_names, kato, cluster, step.image),
+                      pool.submit(_engine_holds, step, session),
+                      pool.submit(fence_check.ready_note, kato)]
+            fence_check.watch(supervisor, fence, rollout.health_wait)
+        _, holds, ready = (check.result() for check in checks)
     except NotVerified as error:
         return _bad(step, since, exit_code, str(error), audit_row)
     summary = (f"verified: config names {step.image}; {holds}; fence pid {step.fence_pid_before or '?'} -> "
