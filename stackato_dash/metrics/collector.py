@@ -24,6 +24,7 @@ from job_runs import chain
 from job_runs.models import JobRun
 from nodes.models import Cluster, FenceRestart
 from nodes.models.node import Drift, Node
+from notifications.models import Delivery
 from stackato_dash.metrics.histograms import duration_histogram
 
 PREFIX = "stackato_dash"
@@ -40,6 +41,7 @@ class FleetCollector:
                                  FenceRestart.objects.all(), ("cluster_name", "outcome"))
         yield node_drift()
         yield job_runs()
+        yield deliveries()
         yield from queue_metrics()
 
 
@@ -84,6 +86,15 @@ def job_runs() -> GaugeMetricFamily:
                                labels=["job", "status"])
     for row in JobRun.objects.values("func_name", "status").annotate(n=Count("pk")).order_by():
         family.add_metric([row["func_name"], row["status"]], row["n"])
+    return family
+
+
+def deliveries() -> GaugeMetricFamily:
+    family = GaugeMetricFamily(f"{PREFIX}_notification_deliveries",
+                               "Webhook and mail deliveries of rollout events by channel and status (notifications/).",
+                               labels=["channel", "status"])
+    for row in Delivery.objects.values("channel", "status").annotate(n=Count("pk")).order_by():
+        family.add_metric([row["channel"], row["status"]], row["n"])
     return family
 
 

@@ -1,5 +1,6 @@
 """/metrics: the exposition parsed with prometheus_client's own parser after
 rows are created, Redis real (the test's own), and who may scrape."""
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from rq import Queue, Worker
 from images.models.rollout import Phase, Rollout, RolloutStatus, RolloutStep
 from job_runs.models import JobRun, RunStatus
 from nodes.models import Cluster, FenceRestart, Node
+from notifications.models import Delivery
 
 pytestmark = pytest.mark.django_db
 
@@ -111,10 +113,13 @@ def test_queue_depth_workers_and_job_runs(client, queue):
     worker.register_birth()
     JobRun.objects.create(rq_job_id="a", func_name="images.jobs.build", object_id="1", status=RunStatus.ERRORED)
     JobRun.objects.create(rq_job_id="b", func_name="images.jobs.build", object_id="2", status=RunStatus.ERRORED)
+    Delivery.objects.create(channel="webhook", target="http://127.0.0.1:9/hook", event="rollout.started",
+                            rollout_id=uuid.uuid4(), payload={}, status="failed")
     samples = scrape(client)
     assert value(samples, "stackato_dash_rq_queue_jobs", queue="default") == 2
     assert value(samples, "stackato_dash_rq_workers", queue="default") == 1
     assert value(samples, "stackato_dash_job_runs", job="images.jobs.build", status="errored") == 2
+    assert value(samples, "stackato_dash_notification_deliveries", channel="webhook", status="failed") == 1
     worker.register_death()
     assert value(scrape(client), "stackato_dash_rq_workers", queue="default") == 0
 
