@@ -3,7 +3,6 @@ worker or connection is lost after the restart command was sent has its row
 (outcome unknown) all along, and the next look at the node completes it
 with what the node shows: exactly one row per restart that happened."""
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from support.image_versions import product_version
 from support.rollout_driving import STRATEGY
 from support.rq import run_queued_jobs
 from support.ssh_drop import drop_connections
+from support.waiting import wait_until
 from support.worker_process import kill_worker, start_worker, wait_until_registered
 
 # Also run on PostgreSQL (pytest.ini): the audit row written ahead by one
@@ -30,14 +30,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgresql]
 
 def _fence(sandbox, node):
     return fence_status.read(sandbox, node)
-
-
-def _wait(condition, what: str, timeout: float = 90):
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-    return value
 
 
 def _start_rollout(admin_client, version, **overrides) -> Rollout:
@@ -65,11 +57,11 @@ def test_a_worker_killed_after_the_restart_before_the_audit_completes(admin_clie
         wait_until_registered()
         # A long health wait: the worker is verifying (row still open) when it is killed.
         rollout = _start_rollout(admin_client, version, health_wait="10")
-        open_row = _wait(lambda: FenceRestart.objects.filter(node_address=canary["address"],
+        open_row = wait_until(lambda: FenceRestart.objects.filter(node_address=canary["address"],
                                                              finished_at__isnull=True).first(),
                          "the restart's row written ahead")
         # The restart happened on the node: a new fence on the target image.
-        restarted = _wait(lambda: (f := _fence(rollout_sandbox, canary))["state"] == "RUNNING"
+        restarted = wait_until(lambda: (f := _fence(rollout_sandbox, canary))["state"] == "RUNNING"
                           and f["pid"] != pid_at_start and f["image"] == version.registry_reference and f,
                           "fence restarted on the target")
     finally:
@@ -111,7 +103,7 @@ def test_the_connection_dropped_right_after_the_restart_command(admin_client, ro
 
     def cut_when_fence_stops():
         try:
-            _wait(lambda: _fence(rollout_sandbox, canary)["state"] == "STOPPING", "fence stopping", timeout=180)
+            wait_until(lambda: _fence(rollout_sandbox, canary)["state"] == "STOPPING", "fence stopping", timeout=180)
             seen["open rows"] = FenceRestart.objects.filter(node_address=canary["address"],
                                                             finished_at__isnull=True).count()
             seen["connections"] = drop_connections(rollout_sandbox, canary)
@@ -139,7 +131,7 @@ def test_the_connection_dropped_right_after_the_restart_command(admin_client, ro
     assert rollout.status == RolloutStatus.FAILED, rollout.decisions
 
     # The node answers again; the reconciler's pass looks at it and records what it shows.
-    after = _wait(lambda: (f := _fence(rollout_sandbox, canary))["state"] != "STOPPING" and f, "fence settled")
+    after = wait_until(lambda: (f := _fence(rollout_sandbox, canary))["state"] != "STOPPING" and f, "fence settled")
     knobs.apply(state_dir, canary["name"], "up")
     report = reconciler.reconcile(queueing.get_queue())
     row = FenceRestart.objects.get(node_address=canary["address"])
