@@ -47,13 +47,15 @@ def story(rollout) -> str:
 
 
 def test_the_fleet_at_moments_between_rollouts_is_what_the_nodes_reported(admin_client, rollout_sandbox,
-                                                                          rollout_fleet, capsys):
+                                                                          rollout_fleet, worker_alive, capsys):
     seen = {timezone.now(): reported(rollout_sandbox)}  # before any restart: all on the base image
     first = product_version(rollout_sandbox, rollout_fleet, "1.1.0")  # the tags test_rollouts.py builds: built once per session
     rollout = finished(roll_out(admin_client, first))
     assert rollout.status == RolloutStatus.SUCCEEDED, story(rollout)
     seen[timezone.now()] = reported(rollout_sandbox)
 
+    # Three rollouts outlast an idle worker's heartbeat on a busy machine: the console checks one is alive.
+    worker_alive.heartbeat()
     second = product_version(rollout_sandbox, rollout_fleet, "1.2.0")
     canary = layout.deas(rollout_sandbox)[0]
     knobs.apply(Path(rollout_sandbox["state_dir"]), canary["name"], "fail-restarts", "1")
@@ -61,9 +63,10 @@ def test_the_fleet_at_moments_between_rollouts_is_what_the_nodes_reported(admin_
     assert failing.status == RolloutStatus.ROLLED_BACK, story(failing)
     seen[timezone.now()] = reported(rollout_sandbox)
 
+    worker_alive.heartbeat()
     response = admin_client.post(reverse("admin:images_rollout_changelist"),
                                  {"action": "undo", "_selected_action": [rollout.pk], "post": "yes", **STRATEGY})
-    assert response.status_code == 302
+    assert response.status_code == 302, response.content.decode()[-3000:]
     undo = finished(Rollout.objects.get(undoes=rollout))
     assert undo.status == RolloutStatus.SUCCEEDED, story(undo)
     seen[timezone.now()] = reported(rollout_sandbox)
