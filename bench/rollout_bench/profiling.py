@@ -18,11 +18,12 @@ CATEGORIES = (
     ("verification: kato config get", re.compile(r"\bconfig_get \(.*nodes/kato\.py")),
     ("verification: kato process ready", re.compile(r"\bprocess_ready \(.*nodes/kato\.py")),
     ("docker commands (pull, tag, image inspect, smoke run)", re.compile(r"\brun \(.*nodes/ssh\.py")),
+    # the step's main thread while the config, engine and ready reads run in their threads
+    ("verification reads (waited on, run side by side)", re.compile(r"\b(?:result|shutdown) \(.*concurrent/futures/")),
     ("rollout engine advance() (row lock, decisions)", re.compile(r"\badvance \(.*images/rollouts/engine\.py")),
     ("audit rows", re.compile(r"\(.*images/rollouts/audit\.py")),
-    ("job lifecycle rows (job_runs)", re.compile(r"\(.*job_runs/")),
+    ("job lifecycle rows (job_runs)", re.compile(r"\b(?:_start|_end|_with_retries|record_queued) \(.*job_runs/")),
     ("database (other)", re.compile(r"\(django/db/")),
-    ("waiting for the verification threads", re.compile(r"\b(?:result|shutdown) \(.*concurrent/futures/")),
     ("RQ job bookkeeping in the horse", re.compile(r"\(rq/")),
 )
 _FRAME = re.compile(r"^(?P<stack>.*) (?P<count>\d+)$")
