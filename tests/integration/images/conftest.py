@@ -1,14 +1,13 @@
 """Fixtures for image tests against the sandbox: its Core node's engine
 builds (BUILD_DOCKER_HOST), its registry on the Core address takes pushes."""
+import functools
 
 import pytest
 from django.urls import reverse
 
-from images.models import ImageVersion, RunStep
 from sandbox import layout
+from support.image_versions import draft_version
 from support.rq import run_queued_jobs
-
-BASE = "stackato/app-holophonor:3.0.0"
 
 
 @pytest.fixture
@@ -22,14 +21,8 @@ def fleet(fleet, sandbox, settings):
 
 @pytest.fixture
 def make_version(fleet):
-    """A draft written directly: for tests whose subject is not the form."""
-    def make(repository, tag, steps, cluster=None):
-        version = ImageVersion.objects.create(cluster=cluster or fleet, repository=repository, tag=tag,
-                                              from_reference=BASE)
-        for position, command in enumerate(steps):
-            RunStep.objects.create(version=version, position=position, command=command)
-        return version
-    return make
+    """A draft of the fleet written directly: for tests whose subject is not the form."""
+    return functools.partial(draft_version, fleet)
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Build and push against the sandbox's real Docker engine and registry
 (seed steps 1-5 and registry steps 4-6)."""
+import html
 import threading
-import time
 import urllib.request
 from pathlib import Path
 
@@ -13,6 +13,8 @@ from images import jobs
 from images.models import ImageVersion, Status
 from sandbox import knobs, layout
 from support import ssh
+from support.image_versions import save_steps
+from support.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,19 +33,6 @@ def registry_digest(location, repository, tag):
                                      headers={"Accept": V2_MANIFEST})
     with urllib.request.urlopen(request, timeout=5) as response:
         return response.headers["Docker-Content-Digest"]
-
-
-def save_steps(admin_client, version, steps):
-    """Add RUN steps the way an operator does: the change form and its inline."""
-    data = {"cluster": version.cluster_id, "repository": version.repository, "tag": version.tag, "parent": "",
-            "from_reference": version.from_reference, "cmd": '["start.sh"]', "release_notes": "adds a note",
-            "run_steps-TOTAL_FORMS": str(len(steps)), "run_steps-INITIAL_FORMS": "0",
-            "run_steps-MIN_NUM_FORMS": "0", "run_steps-MAX_NUM_FORMS": "100"}
-    for index, command in enumerate(steps):
-        data.update({f"run_steps-{index}-position": str(index), f"run_steps-{index}-command": command})
-    response = admin_client.post(reverse("admin:images_imageversion_change", args=[version.pk]), data)
-    assert response.status_code == 302, response.content.decode()[:3000]
-    version.refresh_from_db()
 
 
 def test_from_active_build_push_and_run_on_a_dea(admin_client, sandbox, fleet, act, worker_alive):
@@ -93,7 +82,7 @@ def test_from_active_build_push_and_run_on_a_dea(admin_client, sandbox, fleet, a
 
 
 def test_a_failing_run_step_ends_failed_with_its_output(fleet, make_version, act, worker_alive):
-    version = make_version("exampleco/failing", "1.0.0", [
+    version = make_version(repository="exampleco/failing", tag="1.0.0", steps=[
         "echo first-step-ok > /ok", "echo about-to-fail; echo on-stderr >&2; exit 3", "echo never-run"])
     act("build", version)
     assert version.status == Status.FAILED
@@ -108,7 +97,7 @@ def test_a_failing_run_step_ends_failed_with_its_output(fleet, make_version, act
 
 
 def test_registry_down_fails_the_push_clearly_and_registers_nothing(sandbox, fleet, make_version, act, worker_alive):
-    version = make_version("exampleco/regdown", "1.0.0", ["echo x > /x"])
+    version = make_version(repository="exampleco/regdown", tag="1.0.0", steps=["echo x > /x"])
     act("build", version)
     assert version.status == Status.BUILT, version.status_reason
     knobs.apply(Path(sandbox["state_dir"]), "registry", "down")
@@ -131,8 +120,22 @@ def test_registry_down_fails_the_push_clearly_and_registers_nothing(sandbox, fle
     assert "an earlier push of this version" in " ".join(version.log_lines.values_list("text", flat=True))
 
 
-def test_the_log_is_stored_while_a_slow_build_runs(admin_client, fleet, make_version, act, worker_alive):
-    version = make_version("exampleco/slow", "1.0.0", ["echo before-sleep", "sleep 5", "echo after-sleep"])
+RELEASE = "/tmp/release-the-held-build"
+
+
+def release_held_build(sandbox):
+    """Create the file the held RUN step waits for, inside the build's running
+    container on the Core engine (the only container whose command names it)."""
+    run_on(sandbox, "core", "for c in $(docker ps -q --no-trunc); do "
+                            f"docker inspect --format '{{{{json .Config.Cmd}}}}' $c | grep -q {RELEASE} && "
+                            f"docker exec $c touch {RELEASE}; done; true")
+
+
+def test_the_log_is_stored_while_a_slow_build_runs(admin_client, sandbox, fleet, make_version, act, worker_alive):
+    # The middle step waits until the test lets it go: the build is running for as
+    # long as the test looks at its log, whatever the machine's speed.
+    hold = f"until [ -e {RELEASE} ]; do sleep 0.1; done"
+    version = make_version(repository="exampleco/slow", tag="1.0.0", steps=["echo before-hold", hold, "echo after-hold"])
     assert "Build queued" in act("build", version, run=False)
     assert version.status == Status.QUEUED
 
@@ -143,29 +146,29 @@ def test_the_log_is_stored_while_a_slow_build_runs(admin_client, fleet, make_ver
             connection.close()  # this thread's own connection
 
     worker = threading.Thread(target=work)
-    started = time.monotonic()
     worker.start()
-    seen = []
-    while time.monotonic() - started < 4.5 and not any("RUN sleep 5" in line for line in seen):
-        time.sleep(0.2)
-        seen = list(version.log_lines.values_list("text", flat=True))
-    live = admin_client.get(reverse("admin:images_imageversion_log", args=[version.pk]) + "?after=0").json()
-    change_page = admin_client.get(reverse("admin:images_imageversion_change", args=[version.pk])).content.decode()
-    assert worker.is_alive(), "the build finished before its log was checked"
-    assert "before-sleep" in seen and "Step 3/5 : RUN sleep 5" in seen and "after-sleep" not in seen
-    assert live["running"] and live["status"] == Status.BUILDING
-    assert "Step 3/5 : RUN sleep 5" in [text for _, text in live["lines"]]
-    # The change page shows the lines so far and polls for the rest.
-    assert 'data-running="yes"' in change_page and "Step 3/5 : RUN sleep 5" in change_page
-    worker.join(60)
+    try:
+        step = f"Step 3/5 : RUN {hold}"
+        seen = wait_until(lambda: (lines := list(version.log_lines.values_list("text", flat=True))) and
+                          step in lines and lines, "the held step in the stored log")
+        live = admin_client.get(reverse("admin:images_imageversion_log", args=[version.pk]) + "?after=0").json()
+        change_page = admin_client.get(reverse("admin:images_imageversion_change", args=[version.pk])).content.decode()
+        assert "before-hold" in seen and "after-hold" not in seen
+        assert live["running"] and live["status"] == Status.BUILDING
+        assert step in [text for _, text in live["lines"]]
+        # The change page shows the lines so far and polls for the rest.
+        assert 'data-running="yes"' in change_page and html.escape(step) in change_page
+    finally:
+        release_held_build(sandbox)
+        worker.join(120)
     version.refresh_from_db()
     assert version.status == Status.BUILT, version.status_reason
-    assert "after-sleep" in version.log_lines.values_list("text", flat=True)
+    assert "after-hold" in version.log_lines.values_list("text", flat=True)
 
 
 def test_build_without_a_worker_says_so_and_queues_nothing(fleet, make_version, act):
     import django_rq
     django_rq.get_queue("default").empty()
-    version = make_version("exampleco/noworker", "1.0.0", ["true"])
+    version = make_version(repository="exampleco/noworker", tag="1.0.0", steps=["true"])
     assert "No RQ worker is running" in act("build", version, run=False)
     assert version.status == Status.DRAFT and django_rq.get_queue("default").count == 0

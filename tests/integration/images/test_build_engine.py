@@ -26,7 +26,7 @@ def test_a_local_build_over_ssh_node_when_the_cluster_has_no_registry(sandbox, f
     settings.BUILD_DOCKER_HOST = f"ssh-node:{layout.node(sandbox, 'core')['address']}"
     fleet.registry = ""
     fleet.save()
-    version = make_version("exampleco/local", "1.0.0", ["echo streamed; echo over-ssh > /f"])
+    version = make_version(repository="exampleco/local", tag="1.0.0", steps=["echo streamed; echo over-ssh > /f"])
     act("build", version)
     assert version.status == Status.BUILT, version.status_reason
     assert version.local and version.engine_reference == "exampleco/local:1.0.0"

@@ -12,9 +12,8 @@ from rq import Worker
 from images.models import Status
 from job_runs.models import JobRun
 from stackato_dash import queueing
+from support.image_versions import save_steps
 from support.worker_process import start_worker
-
-from .test_build_and_push import save_steps
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,7 +39,7 @@ def test_a_build_whose_worker_is_killed_ends_errored_and_builds_again(admin_clie
     workers = [start_worker(BUILD_DOCKER_HOST=settings.BUILD_DOCKER_HOST) for _ in range(2)]
     try:
         wait_for("two registered workers", lambda: len(Worker.all(queue=queueing.get_queue())) == 2)
-        version = make_version("exampleco/killed", "1.0.0", ["echo started-building", "sleep 60"])
+        version = make_version(repository="exampleco/killed", tag="1.0.0", steps=["echo started-building", "sleep 60"])
         build_action(admin_client, version)
         wait_for("the sleep step in the live log, or the end of the build", lambda: version.log_lines.filter(
             text__contains="RUN sleep 60").exists() or not type(version).objects.get(pk=version.pk).is_running)

@@ -38,7 +38,7 @@ def test_unknown_registry_tags_are_shown_and_refused_as_new_tags(admin_client, s
     assert response.status_code == 200
     assert f"The registry {fleet.registry} already holds exampleco/byhand:7.0.0" in response.content.decode()
     # ... and so does Build, for a row that got the tag another way.
-    version = make_version("exampleco/byhand", "7.0.0", ["true"])
+    version = make_version(repository="exampleco/byhand", tag="7.0.0", steps=["true"])
     assert "already holds exampleco/byhand:7.0.0" in act("build", version)
     assert version.status == Status.DRAFT
 
@@ -54,7 +54,7 @@ def test_the_registry_index_lists_clusters_and_a_down_registry_is_an_error_not_a
 
 
 def test_a_push_never_overwrites_a_tag_someone_else_pushed_meanwhile(sandbox, fleet, make_version, act, worker_alive):
-    version = make_version("exampleco/race", "1.0.0", ["echo mine > /mine"])
+    version = make_version(repository="exampleco/race", tag="1.0.0", steps=["echo mine > /mine"])
     act("build", version)
     assert version.status == Status.BUILT, version.status_reason
     push_by_hand(sandbox, fleet.registry, "exampleco/race", "1.0.0")

@@ -87,7 +87,7 @@ def test_provision_runs_finds_and_restarts_the_registry_container(admin_client, 
         f"{container_id} running")
 
     # Seed registry steps 4-6: build under the registry's name, push, pull on a DEA.
-    version = make_version("stackato/app-holophonor", "3.0.7", ["echo provisioned > /etc/note"])
+    version = make_version(repository="stackato/app-holophonor", tag="3.0.7", steps=["echo provisioned > /etc/note"])
     act("build", version)
     assert "Push queued" in act("push", version)
     assert version.status == Status.PUSHED, version.status_reason

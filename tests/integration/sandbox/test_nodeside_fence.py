@@ -2,18 +2,16 @@
 from pathlib import Path
 
 from sandbox.nodeside import config_store, faults, fence_status, supervisor_conf
+from support.kato_reading import fence_state
 from support.waiting import wait_until
 
 BASE = config_store.BASE_IMAGE
 OTHER = "exampleco/newimg:1.0.0"  # in the test engine too (see conftest.dockerd)
 
 
-def fence_line(sb, node):
-    """What kato shows of fence: its name and state, nothing else."""
-    lines = [line.split() for line in sb.kato(node, "process", "list").stdout.splitlines()
-             if line.split()[:1] == ["fence"]]
-    assert len(lines) == 1, lines
-    return " ".join(lines[0])
+def kato_fence(sb, node):
+    """fence's state as `kato process list` on the node shows it."""
+    return fence_state(sb.kato(node, "process", "list").stdout)
 
 
 def running(sb, node):
@@ -42,7 +40,7 @@ def set_image(sb, image):
 def test_restart_changes_pid_and_image(nodeside_cluster):
     sb = nodeside_cluster("3.0")
     before = sb.fence_info("dea1")
-    assert fence_line(sb, "dea1") == "fence RUNNING"
+    assert kato_fence(sb, "dea1") == "RUNNING"
     assert running(sb, "dea1") == (before["pid"], BASE)
     # 3.0: fence reads the image only when it starts; no fence hears the change
     assert listening_fences(sb) == 0
@@ -53,7 +51,7 @@ def test_restart_changes_pid_and_image(nodeside_cluster):
     assert (r.returncode, r.stdout, r.stderr) == (0, "fence: stopped\nfence: started\n", "")
     after = sb.fence_info("dea1")
     assert after["statename"] == "RUNNING" and after["pid"] != before["pid"]
-    assert fence_line(sb, "dea1") == "fence RUNNING" and running(sb, "dea1") == (after["pid"], OTHER)
+    assert kato_fence(sb, "dea1") == "RUNNING" and running(sb, "dea1") == (after["pid"], OTHER)
     assert sb.fence_json("dea1")["pid"] == after["pid"]
     # the other DEA was not restarted and still runs the old image
     assert running(sb, "dea2")[1] == BASE
@@ -72,7 +70,7 @@ def test_missing_image_leaves_fence_fatal(nodeside_cluster):
             r = sb.kato("dea1", "process", "restart", "fence")
             assert (r.returncode, r.stdout, r.stderr) == (
                 code, "fence: stopped\n", "fence: ERROR (spawn error)\n")
-        assert fence_line(sb, "dea1") == "fence FATAL"
+        assert kato_fence(sb, "dea1") == "FATAL"
         log = (Path(sb.node("dea1")["dir"]) / "fence.log").read_text()
         assert "image missing/image:9 is not in the engine" in log
         # a FATAL fence is started again (no "stopped" line) once the image is right
@@ -92,12 +90,12 @@ def test_fail_restarts_fails_the_next_n_starts(nodeside_cluster):
     first = sb.kato("dea1", "process", "restart", "fence")
     assert (first.returncode, first.stdout, first.stderr) == (
         1, "fence: stopped\n", "fence: ERROR (spawn error)\n")
-    assert fence_line(sb, "dea1") == "fence FATAL"
+    assert kato_fence(sb, "dea1") == "FATAL"
     second = sb.kato("dea1", "process", "restart", "fence")
     assert (second.returncode, second.stdout) == (1, "")
     third = sb.kato("dea1", "process", "restart", "fence")
     assert (third.returncode, third.stdout) == (0, "fence: started\n")
-    assert fence_line(sb, "dea1") == "fence RUNNING"
+    assert kato_fence(sb, "dea1") == "RUNNING"
     assert faults.read(sb.node("dea1")["dir"])["fail_restarts"] == 0
 
 
@@ -107,7 +105,7 @@ def test_restart_delay_holds_fence_in_stopping(nodeside_cluster):
     old_pid = sb.fence_info("dea1")["pid"]
     restart = sb.kato_popen("dea1", "process", "restart", "fence")
     sb.wait_fence("dea1", "STOPPING", timeout=5)
-    assert fence_line(sb, "dea1") == "fence STOPPING" and sb.fence_info("dea1")["pid"] == old_pid
+    assert kato_fence(sb, "dea1") == "STOPPING" and sb.fence_info("dea1")["pid"] == old_pid
     assert fence_log_has(sb, "dea1", f"fence[{old_pid}]: stopping in 2.5s (restart_delay knob)")
     out, err = restart.communicate(timeout=30)
     assert (restart.returncode, out) == (0, "fence: stopped\nfence: started\n")

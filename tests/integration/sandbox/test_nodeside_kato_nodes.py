@@ -5,6 +5,7 @@ import pytest
 
 from sandbox.nodeside import config_store, faults
 from sandbox.nodeside.resp import RespClient, RespError
+from support.kato_reading import process_states
 
 
 
@@ -29,7 +30,7 @@ def test_status_lists_every_node_and_its_processes(nodeside_cluster):
 
 
 def states(result):
-    return dict(line.split()[:2] for line in result.stdout.splitlines())
+    return process_states(result.stdout)
 
 
 def test_dash_n_targets_another_node(nodeside_cluster):
