@@ -163,8 +163,8 @@ SSH_COMMAND_TIMEOUT = env.float("SSH_COMMAND_TIMEOUT", default=120.0)
 SSH_USE_AGENT = env.bool("SSH_USE_AGENT", default=False)
 # Seconds a rollout step's `docker pull` (or `docker load` of a streamed
 # image) may take on a node: bounded by the image's size and the link, not
-# by SSH_COMMAND_TIMEOUT. Keep it under the step's RQ job timeout
-# (images/rollouts/jobs.py: SSH_COMMAND_TIMEOUT + 380 s by default).
+# by SSH_COMMAND_TIMEOUT. A step's RQ job timeout grows with it
+# (images/rollouts/jobs.py).
 DOCKER_PULL_TIMEOUT = env.float("DOCKER_PULL_TIMEOUT", default=300.0)
 # supervisord's XML-RPC login on the nodes (inet_http_server on port 9001),
 # sent (HTTP basic) only when both are set. Never logged, never in a job.

@@ -63,9 +63,11 @@ def advance_rollout(rollout_id) -> None:
 
 def enqueue_step(step) -> None:
     """Under the job id the engine saved on the step, once the rows are committed."""
-    # Long enough for a reload that does not show (3.0.1+), then fence settling,
-    # the restart command, fence coming up and the health wait.
-    timeout = int(settings.SSH_COMMAND_TIMEOUT + fence_check.RELOAD_WAIT + 2 * fence_check.FENCE_START_TIMEOUT
+    # Long enough for the longest remote command (a pull may take DOCKER_PULL_TIMEOUT),
+    # a reload that does not show (3.0.1+), then fence settling, the restart
+    # command, fence coming up and the health wait.
+    longest_command = max(settings.SSH_COMMAND_TIMEOUT, settings.DOCKER_PULL_TIMEOUT)
+    timeout = int(longest_command + fence_check.RELOAD_WAIT + 2 * fence_check.FENCE_START_TIMEOUT
                   + step.rollout.health_wait + 120)
     queueing.enqueue_on_commit(run_rollout_step, step.pk, job_id=step.job_id, job_timeout=timeout,
                                description=f"rollout {step.rollout_id}: {step.phase} on {step.node.address}")
