@@ -1,0 +1,62 @@
+"""Issue 10's fault matrix, cancel rows (docs/operations.md): cancel at the
+smoke test, and "stop and roll back" during the restarts. The checks are
+test_fault_matrix.py's (support/fleet_picture.py); cancel while the config
+is set is there, cancel in distribution and after a canary failure in
+test_rollouts.py and test_cancel_after_canary_failure.py."""
+import pytest
+from django.urls import reverse
+
+from images.models.rollout import Phase, RolloutStatus, StepStatus
+from sandbox import layout
+from support.fleet_picture import FenceStarts, ended, nothing_lost
+from support.image_versions import BASE, product_version
+from support.job_stepping import run_jobs_until
+from support.rollout_driving import config_image, roll_out
+from support.rq import run_queued_jobs
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TAG = "10.9.0"  # test_fault_matrix.py's image: built and pushed once per session
+
+
+@pytest.fixture
+def version(rollout_sandbox, rollout_fleet):
+    return product_version(rollout_sandbox, rollout_fleet, TAG)
+
+
+@pytest.fixture
+def starts(rollout_sandbox):
+    """Counts fence starts on every DEA from the test's start."""
+    return FenceStarts(rollout_sandbox)
+
+
+def cancel(admin_client, rollout, choice: str) -> None:
+    response = admin_client.post(reverse("admin:images_rollout_changelist"), {
+        "action": "cancel", "_selected_action": [rollout.pk], "post": "yes", "choice": choice}, follow=True)
+    assert "cancel requested" in response.content.decode()
+
+
+
+def test_cancel_at_the_smoke_test(admin_client, rollout_sandbox, version, starts):
+    rollout = roll_out(admin_client, version)
+    run_jobs_until(lambda: rollout.steps.filter(phase=Phase.SMOKE, status=StepStatus.QUEUED).exists(),
+                   "the smoke test queued")
+    cancel(admin_client, rollout, "stop")
+    run_queued_jobs()
+    ended(admin_client, rollout, RolloutStatus.CANCELLED, "cancelled before the cluster config was changed")
+    assert config_image(rollout_sandbox) == BASE
+    nothing_lost(rollout_sandbox, starts, {})
+
+
+def test_cancel_during_restarts_and_roll_back(admin_client, rollout_sandbox, version, starts):
+    canary = layout.deas(rollout_sandbox)[0]
+    rollout = roll_out(admin_client, version)
+    restarts = rollout.steps.filter(phase=Phase.RESTART)
+    run_jobs_until(lambda: restarts.filter(node__address=canary["address"], status=StepStatus.SUCCEEDED).exists(),
+                   "the canary switched")
+    cancel(admin_client, rollout, "rollback")
+    run_queued_jobs()
+    ended(admin_client, rollout, RolloutStatus.ROLLED_BACK, f"back on {BASE}")
+    assert config_image(rollout_sandbox) == BASE
+    started = nothing_lost(rollout_sandbox, starts, config_set_back=True)
+    assert started[canary["address"]] == 2
