@@ -69,5 +69,5 @@ def test_docker_argv_ends_options_before_images():
     session = RecordingSession("unused")
     steps._holds(session, "-x", "-x")
     steps._image_id(session, "-x")
-    assert session.calls == [("docker", "image", "inspect", "--format", "{{json .RepoDigests}}", "--", "-x"),
-                             ("docker", "image", "inspect", "--format", "{{.Id}}", "--", "-x")]
+    assert session.calls == [("docker", "inspect", "--type", "image", "--format", "{{json .RepoDigests}}", "--", "-x"),
+                             ("docker", "inspect", "--type", "image", "--format", "{{.Id}}", "--", "-x")]
