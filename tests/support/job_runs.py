@@ -19,9 +19,16 @@ def clean_queue():
 
     def clean():
         queue.empty()
-        for registry in (FailedJobRegistry, StartedJobRegistry, ScheduledJobRegistry):
-            for job_id in registry(queue=queue).get_job_ids():
-                registry(queue=queue).remove(job_id, delete_job=True)
+        # rq 2.x's StartedJobRegistry.remove raises NotImplementedError (a started
+        # job lives there as executions): delete each job through Job.delete, which
+        # removes its executions, then the registry's own key with what is left.
+        for registry_class in (FailedJobRegistry, StartedJobRegistry, ScheduledJobRegistry):
+            registry = registry_class(queue=queue)
+            for job_id in registry.get_job_ids():
+                job = queue.fetch_job(job_id)
+                if job is not None:
+                    job.delete(remove_from_queue=False)
+            queue.connection.delete(registry.key)
         queue.connection.delete(chain.CHAIN_KEY)
     clean()
     yield queue
