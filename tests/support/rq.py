@@ -1,5 +1,7 @@
 """Run what the console queued, with a real Redis and an RQ worker in burst
 mode in this process (NetBox's pattern), so jobs see the test database."""
+import threading
+
 import django_rq
 
 # The project's worker class, reading jobs as JSON like every real worker.
@@ -11,10 +13,39 @@ def run_queued_jobs() -> None:
     SimpleWorker([queue], connection=queue.connection).work(burst=True)
 
 
-def register_idle_worker():
-    """A registered worker, so the console's "is a worker alive?" check passes
-    while the test runs the jobs itself with run_queued_jobs()."""
+class IdleWorker(SimpleWorker):
+    """A registered worker that takes no job but beats its heartbeat like a
+    real idle one (a thread, every beat_interval s) until register_death():
+    otherwise its key expires after RQ's worker TTL (420 s + 60) and a long
+    test's later actions are refused with "no worker alive"."""
+
+    def __init__(self, *args, beat_interval: float = 30, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.beat_interval = beat_interval
+        self._stop_beating = threading.Event()
+        self._beating = None
+
+    def register_birth(self):
+        super().register_birth()
+        self._beating = threading.Thread(target=self._beat, name=f"heartbeat {self.name}", daemon=True)
+        self._beating.start()
+
+    def _beat(self):
+        while not self._stop_beating.wait(self.beat_interval):
+            self.heartbeat()
+
+    def register_death(self):
+        self._stop_beating.set()
+        if self._beating is not None:
+            self._beating.join()  # no beat lands after the death is recorded
+        super().register_death()
+
+
+def register_idle_worker(beat_interval: float = 30) -> IdleWorker:
+    """A registered worker, alive for as long as the test holds it, so the
+    console's "is a worker alive?" check passes while the test runs the jobs
+    itself with run_queued_jobs(). End it with register_death()."""
     queue = django_rq.get_queue("default")
-    worker = SimpleWorker([queue], connection=queue.connection)
+    worker = IdleWorker([queue], connection=queue.connection, beat_interval=beat_interval)
     worker.register_birth()
     return worker
