@@ -88,3 +88,25 @@ def test_a_queued_step_lost_with_redis_is_queued_again_while_a_worker_is_alive(c
     rollout.refresh_from_db()
     assert rollout.status == RolloutStatus.SUCCEEDED, rollout.decisions
     alive.register_death()
+
+
+def test_a_step_delivered_twice_runs_once(clean_queue, no_ssh, monkeypatch):
+    """A second delivery of a step while the first runs it (the same job
+    queued twice) must not reach the node again: for a restart step that
+    would be a second fence restart."""
+    calls = []
+
+    def pull(step, session):
+        calls.append(step.attempt)
+        if len(calls) == 1:
+            steps.run(step.pk)  # the second delivery arrives while this one runs
+        return f"{step.image} already present"
+    monkeypatch.setitem(steps.EXECUTORS, Phase.PULL, pull)
+    rollout = start_distribution()
+    step = rollout.steps.get()
+
+    steps.run(step.pk)
+
+    assert calls == [1]
+    step.refresh_from_db()
+    assert (step.status, step.attempt) == ("succeeded", 1)
