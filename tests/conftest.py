@@ -48,6 +48,11 @@ def xdist_group(item) -> str | None:
     names = set(getattr(item, "fixturenames", ()))
     for fixture, group in SHARED_SESSION_FIXTURES.items():
         if fixture in names:
+            if group == "rollout-sandbox" and item.path.stem.startswith("test_fault_matrix"):
+                # The fault matrix is the longest chain on the rollout sandbox:
+                # a group of its own may run on another worker, which starts
+                # its own rollout sandbox on its own addresses.
+                return "rollout-sandbox-faults"
             return group
     # Module-scoped sandboxes on fixed addresses (test_sandbox_versions.py,
     # test_reload_mode.py, test_demo.py): a module stays on one worker.
