@@ -14,7 +14,7 @@ runs. --extras adds our side with health wait 5 s and with 1, 2, 4, 10
 workers at max in flight 20; --profile runs py-spy on the workers during one
 more rollout. Writes <out-dir>/rollout_vs_ansible.{json,md,png}.
 --smoke: 3 nodes, one rollout, and only `ansible-playbook --syntax-check`
-(the suite's run, tests/unit/test_rollout_vs_ansible_bench.py).
+(the suite's run, tests/integration/test_rollout_vs_ansible_bench.py).
 The bench installs bench/requirements.txt into the venv running it when
 ansible-playbook or matplotlib is missing (--no-install: fail instead).
 """
