@@ -6,17 +6,22 @@ without the engine knowing about notifications. The status the row was
 loaded with is kept on the instance (post_init) to tell a change from a
 save that changed something else. Deliveries are rows written in the same
 transaction as the status, and their jobs queued after it commits."""
+import logging
+
 from django.conf import settings
+from django.db import transaction
 from django.db.models.signals import post_init, post_save
 from rq import Retry
 
 from images.models.rollout import Rollout, RolloutStatus
 from notifications import delivery
-from notifications.models import Channel, Delivery, Event, MailNotification, Webhook
+from notifications.models import Channel, Delivery, DeliveryStatus, Event, MailNotification, Webhook
 from stackato_dash import queueing
 
 ENDINGS = {RolloutStatus.SUCCEEDED: Event.SUCCEEDED, RolloutStatus.FAILED: Event.FAILED,
            RolloutStatus.ERRORED: Event.FAILED, RolloutStatus.ROLLED_BACK: Event.ROLLED_BACK}
+
+logger = logging.getLogger(__name__)
 
 
 def connect():
@@ -56,7 +61,24 @@ def announce(rollout, event: str) -> list[Delivery]:
                    if event in mail.events]
     Delivery.objects.bulk_create(deliveries)
     for each in deliveries:
-        intervals = settings.NOTIFY_RETRY_INTERVALS
-        queueing.enqueue_on_commit(delivery.deliver, str(each.pk), description=f"{event} to {each.target}"[:300],
-                                   retry=Retry(max=len(intervals), interval=intervals) if intervals else None)
+        transaction.on_commit(lambda each=each: _queue(each))
     return deliveries
+
+
+def _queue(each: Delivery) -> None:
+    """After the rollout's transaction commits, beside the rollout's own jobs
+    (start's decide, the steps the engine chose): a delivery that cannot be
+    queued (Redis hiccup, a locked database) is marked failed here, never
+    raised, or Django would skip the commit callbacks after it and the
+    rollout would wait forever for jobs never queued."""
+    intervals = settings.NOTIFY_RETRY_INTERVALS
+    try:
+        queueing.enqueue(delivery.deliver, str(each.pk), description=f"{each.event} to {each.target}"[:300],
+                         retry=Retry(max=len(intervals), interval=intervals) if intervals else None)
+    except Exception as error:  # noqa: BLE001 - no notification failure may stop a rollout
+        reason = f"could not be queued: {error.__class__.__name__}: {error}"
+        logger.warning("delivery %s of %s: %s", each.pk, each.event, reason)
+        try:
+            Delivery.objects.filter(pk=each.pk).update(status=DeliveryStatus.FAILED, error=reason)
+        except Exception:  # noqa: BLE001 - the warning above is all that can be done
+            logger.exception("delivery %s: could not record that it was not queued", each.pk)

@@ -6,12 +6,16 @@ import hmac
 import json
 
 import pytest
+import redis
+from django.db import transaction
 from django.urls import reverse
 
 from images.models.rollout import Rollout, RolloutStatus
 from job_runs.models import JobRun
 from nodes.models import Cluster
+from notifications import delivery as delivery_job
 from notifications.models import Delivery, MailNotification, Webhook
+from stackato_dash import queueing
 from support.http_receiver import Receiver
 from support.job_runs import clean_queue  # noqa: F401  the fixture, used by name
 from support.rq import run_queued_jobs
@@ -133,3 +137,30 @@ def test_a_webhook_names_an_environment_variable_not_a_secret(admin_client, clus
         "cluster": cluster.pk, "url": "http://127.0.0.1:9/hook", "secret_env": "s3cret value",
         "events": '["rollout.started"]', "enabled": "on"})
     assert "An environment variable name" in page.content.decode() and not Webhook.objects.exists()
+
+
+def test_a_delivery_that_cannot_be_queued_never_stops_the_rollout(cluster, receiver, monkeypatch,
+                                                                   django_capture_on_commit_callbacks):
+    """The rollout's own commit callbacks (start's decide job, the engine's
+    steps) come after the announcement's: a notification that cannot be
+    queued must not raise, or they never run and the rollout waits forever."""
+    Webhook.objects.create(cluster=cluster, url=receiver.url, secret_env="HOOK_SECRET_PROD")
+    real_enqueue = queueing.enqueue
+
+    def redis_hiccup(func, *ids, **options):
+        if func is delivery_job.deliver:
+            raise redis.exceptions.ConnectionError("Connection reset by peer")
+        return real_enqueue(func, *ids, **options)
+    monkeypatch.setattr(queueing, "enqueue", redis_hiccup)
+    rollout_jobs = []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():  # as start.py: the row, then its decide job after commit
+            rollout = Rollout.objects.create(cluster=cluster, target_image="reg:5000/app:2",
+                                             target_pull="reg:5000/app:2", requested_by_username="ops", reason="fix")
+            transaction.on_commit(lambda: rollout_jobs.append(rollout.pk))
+
+    assert rollout_jobs == [rollout.pk]
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.error) == (
+        "failed", "could not be queued: ConnectionError: Connection reset by peer")
