@@ -39,9 +39,12 @@ def primary_keys(args: tuple) -> tuple:
     return args
 
 
-def enqueue(func, *ids, **options):
+def enqueue(func, *ids, keep_row_if_not_queued: bool = False, **options):
     """Every job gets its JobRun row first (job_runs/lifecycle.py), under the
-    RQ job id, so the reconciler can find it if Redis loses the job."""
+    RQ job id, so the reconciler can find it if Redis loses the job.
+    keep_row_if_not_queued: when Redis refuses the job, its row stays queued
+    for the reconciler to queue it again (a domain row already says queued,
+    as a rollout step the engine chose does); otherwise it is removed."""
     primary_keys(ids)
     job_id = options.pop("job_id", None) or lifecycle.new_job_id()
     lifecycle.record_queued(func, ids[0] if ids else "", job_id, options.get("description") or "")
@@ -49,7 +52,8 @@ def enqueue(func, *ids, **options):
     try:
         job = queue.enqueue(func, *ids, job_id=job_id, **options)
     except Exception:
-        JobRun.objects.filter(rq_job_id=job_id, status=RunStatus.QUEUED).delete()  # never queued: no row
+        if not keep_row_if_not_queued:
+            JobRun.objects.filter(rq_job_id=job_id, status=RunStatus.QUEUED).delete()  # never queued: no row
         raise
     chain.schedule_next(queue)  # the reconciler watches it (a no-op while its chain runs)
     return job

@@ -2,6 +2,8 @@
 queue: the engine (engine.py) decides and returns the steps to run; advance()
 here queues them through stackato_dash.queueing once the rows are committed.
 Jobs take ids only and re-read the rows."""
+import logging
+
 from django.conf import settings
 from django.utils import timezone
 
@@ -10,12 +12,21 @@ from images.rollouts import engine, fence_check, recover, steps
 from job_runs import lifecycle
 from stackato_dash import queueing
 
+logger = logging.getLogger(__name__)
+
 
 def advance(rollout_id) -> engine.Decision:
     """The rollout decides; the steps it decided to run are queued after commit."""
     decision = engine.advance(rollout_id)
     for step in RolloutStep.objects.filter(pk__in=decision.queue).select_related("node", "rollout").order_by("pk"):
-        enqueue_step(step)
+        try:
+            enqueue_step(step)
+        except Exception as error:  # noqa: BLE001 - Redis refused it: the reconciler queues it again
+            # The step is committed as queued and its JobRun row stays queued:
+            # the reconciler finds no job for it and sends it back through
+            # the rollout. The other steps of the decision are still queued.
+            logger.warning("rollout %s: %s on %s could not be queued (%s: %s); the reconciler queues it again",
+                           step.rollout_id, step.phase, step.node.address, error.__class__.__name__, error)
     return decision
 
 
@@ -70,7 +81,8 @@ def enqueue_step(step) -> None:
     timeout = int(longest_command + fence_check.RELOAD_WAIT + 2 * fence_check.FENCE_START_TIMEOUT
                   + step.rollout.health_wait + 120)
     queueing.enqueue_on_commit(run_rollout_step, step.pk, job_id=step.job_id, job_timeout=timeout,
-                               description=f"rollout {step.rollout_id}: {step.phase} on {step.node.address}")
+                               description=f"rollout {step.rollout_id}: {step.phase} on {step.node.address}",
+                               keep_row_if_not_queued=True)
 
 
 def enqueue_advance(rollout_id) -> None:

@@ -7,6 +7,7 @@ import contextlib
 from datetime import timedelta
 
 import pytest
+import redis
 from django.db import OperationalError
 from django.utils import timezone
 
@@ -16,6 +17,7 @@ from job_runs import reconciler
 from job_runs.models import JobRun
 from nodes import remote
 from nodes.models import Cluster, Node
+from stackato_dash import queueing
 from support.rq import register_idle_worker, run_queued_jobs
 
 pytestmark = pytest.mark.django_db(transaction=True)  # django-rq enqueues on commit
@@ -110,3 +112,28 @@ def test_a_step_delivered_twice_runs_once(clean_queue, no_ssh, monkeypatch):
     assert calls == [1]
     step.refresh_from_db()
     assert (step.status, step.attempt) == ("succeeded", 1)
+
+
+def test_a_step_redis_refused_to_queue_is_queued_again_by_the_reconciler(clean_queue, no_ssh, monkeypatch):
+    """The engine committed the step as queued; Redis refused its job. The
+    step must not be left queued with no job anywhere (the rollout would
+    wait for it forever): its job row stays for the reconciler."""
+    monkeypatch.setitem(steps.EXECUTORS, Phase.PULL, lambda step, session: f"{step.image} already present")
+    refusing = type("Queue", (), {"enqueue": lambda self, *a, **k: (_ for _ in ()).throw(
+        redis.exceptions.ConnectionError("Connection reset by peer"))})()
+    with monkeypatch.context() as redis_down:
+        redis_down.setattr(queueing, "get_queue", lambda: refusing)
+        rollout = start_distribution()  # the decision is made; queueing its step fails
+    refused = rollout.steps.get()
+    assert refused.status == "queued" and refused.job_id not in clean_queue.job_ids
+    JobRun.objects.filter(rq_job_id=refused.job_id).update(enqueued_at=timezone.now() - timedelta(minutes=1))
+    register_idle_worker()
+
+    lines = reconciler.reconcile(clean_queue)
+
+    assert lines == [f"rollout {rollout.pk}: pull on {DEA}: its queued job was no longer in Redis; queued again"]
+    pull = rollout.steps.get()
+    assert pull.status == "queued" and pull.job_id in clean_queue.job_ids
+    run_queued_jobs()
+    rollout.refresh_from_db()
+    assert rollout.status == RolloutStatus.SUCCEEDED
