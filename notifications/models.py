@@ -2,6 +2,7 @@
 the log of every delivery. Secrets never enter the database: a webhook names
 the environment variable that holds its signing secret."""
 import re
+import urllib.parse
 import uuid
 
 from django.core.exceptions import ValidationError
@@ -30,6 +31,14 @@ def validate_env_name(value: str):
         raise ValidationError("An environment variable name (capitals, digits, _), e.g. WEBHOOK_SECRET_PROD.")
 
 
+def validate_no_credentials(value: str):
+    """A login in the URL would be stored, shown in the delivery log and
+    carried in job descriptions and error messages: refused."""
+    if urllib.parse.urlsplit(value).username is not None:
+        raise ValidationError("No user or password in the URL: a receiver trusts the body by its signature "
+                              "(the secret environment variable).")
+
+
 def validate_addresses(value: str):
     addresses = [a.strip() for a in value.split(",") if a.strip()]
     if not addresses:
@@ -40,7 +49,8 @@ def validate_addresses(value: str):
 
 class Webhook(models.Model):
     cluster = models.ForeignKey("nodes.Cluster", on_delete=models.CASCADE, related_name="webhooks")
-    url = models.URLField(max_length=500, help_text="Receives a POST with a JSON body per event.")
+    url = models.URLField(max_length=500, validators=[validate_no_credentials],
+                          help_text="Receives a POST with a JSON body per event.")
     secret_env = models.CharField(
         "secret environment variable", max_length=100, validators=[validate_env_name],
         help_text="The name of the environment variable (of the workers) holding the HMAC-SHA256 secret; "

@@ -164,3 +164,12 @@ def test_a_delivery_that_cannot_be_queued_never_stops_the_rollout(cluster, recei
     delivery = Delivery.objects.get()
     assert (delivery.status, delivery.error) == (
         "failed", "could not be queued: ConnectionError: Connection reset by peer")
+
+
+def test_a_webhook_url_with_a_login_is_refused(admin_client, cluster):
+    """A password in the URL would be stored and shown in the delivery log,
+    job descriptions and error messages."""
+    page = admin_client.post(reverse("admin:notifications_webhook_add"), {
+        "cluster": cluster.pk, "url": "http://ops:hunter2@127.0.0.1:9/hook", "secret_env": "HOOK_SECRET_PROD",
+        "events": '["rollout.started"]', "enabled": "on"})
+    assert "No user or password in the URL" in page.content.decode() and not Webhook.objects.exists()
