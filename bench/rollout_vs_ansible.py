@@ -45,8 +45,10 @@ def ensure_requirements(install: bool) -> None:
         return
     if not install:
         raise SystemExit("bench/requirements.txt is not installed (run without --no-install to install it)")
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-r", str(REPO / "bench" / "requirements.txt"),  # noqa: S603
-                    "-c", str(REPO / "constraints.txt")], check=True)
+    # Wheels only, every one pinned by constraints.txt: pip talks to its index
+    # (PyPI in CI) and nothing else, and no package's setup code runs.
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--only-binary=:all:",  # noqa: S603
+                    "-r", str(REPO / "bench" / "requirements.txt"), "-c", str(REPO / "constraints.txt")], check=True)
 
 
 def parse_args(argv=None):
