@@ -20,6 +20,14 @@ def roll_out(admin_client, version, **overrides) -> Rollout:
     return Rollout.objects.latest("created_at")
 
 
+def cancel(admin_client, rollout, choice: str) -> None:
+    """The admin's Cancel action, confirmed with "stop" (stop here) or
+    "rollback" (stop and roll back)."""
+    response = admin_client.post(reverse("admin:images_rollout_changelist"), {
+        "action": "cancel", "_selected_action": [rollout.pk], "post": "yes", "choice": choice}, follow=True)
+    assert "cancel requested" in response.content.decode()
+
+
 def fence(sandbox, name):
     """(fence's state as kato shows it, the image it runs): kato shows no image,
     so that comes from inside the emulator (fence.json of the running pid)."""

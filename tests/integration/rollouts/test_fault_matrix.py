@@ -14,13 +14,15 @@ import pytest
 from django.urls import reverse
 
 from images.models.rollout import Phase, RolloutStatus, StepStatus
-from nodes.models import FenceRestart
+from nodes import jobs as node_jobs
+from nodes.models import FenceRestart, Node
+from nodes.models.node import Drift
 from sandbox import knobs, layout
 from support import faults
 from support.fleet_picture import FenceStarts, audited_restarts, console_and_nodes, ended, nothing_lost
 from support.image_versions import BASE, product_version
 from support.job_stepping import run_jobs_until
-from support.rollout_driving import config_image, roll_out
+from support.rollout_driving import cancel, config_image, roll_out
 from support.rq import run_queued_jobs
 from support.sandbox import wait_for_fence
 
@@ -95,9 +97,14 @@ def test_ssh_authentication_fails(admin_client, rollout_sandbox, version, starts
     rollout = roll_out(admin_client, version)
     run_queued_jobs()
     ended(admin_client, rollout, RolloutStatus.FAILED, "the pull failed on", "the cluster config was not changed")
-    pulls = rollout.steps.filter(phase=Phase.PULL).exclude(status=StepStatus.SKIPPED)
-    assert pulls.exists() and all(step.status == StepStatus.ERRORED and "refused the configured SSH key" in step.output
-                                  for step in pulls), list(pulls.values_list("status", "output"))
+    # The first two pulls (max in flight 2) were queued together and both were
+    # refused; the engine then skipped the two it had not queued yet.
+    pulls = rollout.steps.filter(phase=Phase.PULL)
+    statuses = sorted(pulls.values_list("status", flat=True))
+    assert statuses == sorted([StepStatus.ERRORED] * 2 + [StepStatus.SKIPPED] * 2), list(pulls.values_list("status", "output"))
+    for step in pulls.filter(status=StepStatus.ERRORED):
+        assert "refused the configured SSH key" in step.output, step.output
+        assert step.node.address in rollout.status_reason, rollout.status_reason
     settings.SSH_PRIVATE_KEY_PATH = Path(rollout_sandbox["client_key"])
     nothing_lost(rollout_sandbox, starts, {})
 
@@ -113,11 +120,22 @@ def test_a_host_key_changes_between_two_batches(admin_client, rollout_sandbox, v
     ended(admin_client, rollout, RolloutStatus.ROLLED_BACK, f"config and 1 node(s) back on {BASE}")
     step = restarts.get(node__address=later["address"])
     assert step.status == StepStatus.ERRORED and "host key" in step.output.lower(), step.output
-    # The console refuses the node until the operator trusts the new key: it
-    # shows so, and the node was never restarted.
+    # The node was never restarted (not restarted back either); every restart
+    # that happened has its row, none left open.
     started = starts.since()
-    assert started[later["address"]] == 0 and started[canary["address"]] == 2
+    assert started == {address: 2 if address == canary["address"] else 0 for address in addresses(rollout_sandbox)}
     assert audited_restarts(started) == started
+    assert not FenceRestart.objects.filter(finished_at__isnull=True).exists(), "a row is left 'outcome unknown'"
+    # After a facts refresh (what the operator does next), the console refuses
+    # the node until the new key is trusted, and shows both fingerprints.
+    node = Node.objects.get(address=later["address"])
+    pinned = node.host_key_fingerprint
+    node_jobs.refresh_node_facts(node.pk)
+    node.refresh_from_db()
+    assert node.drift == Drift.HOST_KEY_CHANGED, (node.drift, node.last_error)
+    assert node.host_key_fingerprint == pinned and node.host_key_mismatch_fingerprint not in ("", pinned)
+    page = admin_client.get(reverse("admin:nodes_node_change", args=[node.pk])).content.decode()
+    assert pinned in page and node.host_key_mismatch_fingerprint in page
 
 
 # --- fence itself ------------------------------------------------------------
@@ -193,12 +211,6 @@ def test_kato_config_set_misbehaves(admin_client, rollout_sandbox, version, star
 
 
 # --- cancel ----------------------------------------------------------------------
-
-def cancel(admin_client, rollout, choice: str) -> None:
-    response = admin_client.post(reverse("admin:images_rollout_changelist"), {
-        "action": "cancel", "_selected_action": [rollout.pk], "post": "yes", "choice": choice}, follow=True)
-    assert "cancel requested" in response.content.decode()
-
 
 def test_cancel_while_the_config_is_set(admin_client, rollout_sandbox, version, starts):
     rollout = roll_out(admin_client, version)

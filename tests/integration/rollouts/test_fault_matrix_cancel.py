@@ -4,14 +4,13 @@ test_fault_matrix.py's (support/fleet_picture.py); cancel while the config
 is set is there, cancel in distribution and after a canary failure in
 test_rollouts.py and test_cancel_after_canary_failure.py."""
 import pytest
-from django.urls import reverse
 
 from images.models.rollout import Phase, RolloutStatus, StepStatus
 from sandbox import layout
 from support.fleet_picture import FenceStarts, ended, nothing_lost
 from support.image_versions import BASE, product_version
 from support.job_stepping import run_jobs_until
-from support.rollout_driving import config_image, roll_out
+from support.rollout_driving import cancel, config_image, roll_out
 from support.rq import run_queued_jobs
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,13 +27,6 @@ def version(rollout_sandbox, rollout_fleet):
 def starts(rollout_sandbox):
     """Counts fence starts on every DEA from the test's start."""
     return FenceStarts(rollout_sandbox)
-
-
-def cancel(admin_client, rollout, choice: str) -> None:
-    response = admin_client.post(reverse("admin:images_rollout_changelist"), {
-        "action": "cancel", "_selected_action": [rollout.pk], "post": "yes", "choice": choice}, follow=True)
-    assert "cancel requested" in response.content.decode()
-
 
 
 def test_cancel_at_the_smoke_test(admin_client, rollout_sandbox, version, starts):
