@@ -14,6 +14,7 @@ from nodes import fleet_at, fleet_chart
 from nodes.models import Cluster
 
 INPUT_FORMAT = "%Y-%m-%dT%H:%M:%S"
+YEARS = (1970, 2999)  # any moment a fence restart can have been recorded, with room
 
 
 def parse_moment(text: str) -> tuple[datetime | None, str]:
@@ -28,6 +29,9 @@ def parse_moment(text: str) -> tuple[datetime | None, str]:
         moment = None
     if moment is None:
         return None, f"\u201c{text[:60]}\u201d is not a date and time (YYYY-MM-DD HH:MM[:SS])."
+    # Near the calendar's ends the timeline's margin would leave it (OverflowError).
+    if not YEARS[0] <= moment.year <= YEARS[1]:
+        return None, f"\u201c{text[:60]}\u201d is not between {YEARS[0]} and {YEARS[1]}."
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     return moment, ""

@@ -101,3 +101,11 @@ def test_the_page_needs_the_audit_view_permission(history, client, django_user_m
     client.force_login(user)
     response = client.get(reverse("admin:nodes_fencerestart_fleet_at", args=[cluster.pk]))
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01 00:00", "9999-12-31 23:59:59"])
+def test_a_moment_at_the_calendars_ends_is_refused_not_a_server_error(history, admin_client, moment):
+    """The timeline's margin around such a moment leaves the calendar (OverflowError: a 500 page)."""
+    cluster, _, _ = history
+    response = admin_client.get(reverse("admin:nodes_fencerestart_fleet_at", args=[cluster.pk]), {"at": moment})
+    assert response.status_code == 400 and "is not between 1970 and 2999" in response.content.decode()
