@@ -69,8 +69,13 @@ def scheme(location: str) -> str:
             sock.settimeout(TLS_PROBE_TIMEOUT)
             with probe.wrap_socket(sock, server_hostname=host):
                 found = "https"
-    except (ssl.SSLError, TimeoutError, ConnectionResetError):
+    except (ssl.SSLError, ConnectionResetError):
         found = "http"  # it answered, not in TLS
+    except TimeoutError:
+        # No answer in time: a plain server waiting for a request line, or a
+        # TLS one slow on a loaded machine. Not remembered: taken for plain
+        # HTTP for good, a TLS registry would get every request in HTTP.
+        return "http"
     except (OSError, ValueError):
         return "http"  # nothing answers (not remembered): the request says so
     _SCHEMES[location] = found

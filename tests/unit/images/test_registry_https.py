@@ -3,9 +3,11 @@ insecure-registries entry on any DEA (images/registry.py scheme(),
 images/registry_trust.py); a plain-HTTP one is judged by each engine's
 settings as before. Real servers on 127.0.0.1: one with TLS (a certificate
 made here, trusted through SSL_CERT_FILE), one without."""
+import contextlib
 import datetime
 import http.server
 import ipaddress
+import socket
 import ssl
 import threading
 
@@ -137,3 +139,39 @@ def test_deas_need_no_insecure_setting_for_an_https_registry(request, served_ove
     if blocked:
         assert f'"insecure-registries": ["{location}"]' in found[0][1].fix
         assert "refresh its facts" in found[1][1].why and found[1][1].fix == ""
+
+
+def test_a_tls_handshake_too_slow_once_is_not_taken_for_plain_http_for_good(tls, monkeypatch):
+    """On a loaded machine a TLS registry's handshake can outlast the probe.
+    That says nothing about the scheme: remembered as plain HTTP, every later
+    request would go over HTTP to a TLS port until the process restarts."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls[0]))
+    monkeypatch.setattr(registry, "TLS_PROBE_TIMEOUT", 0.3)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*tls)
+    listener = socket.create_server(("127.0.0.1", 0))
+    location = f"127.0.0.1:{listener.getsockname()[1]}"
+    held, handshakes = [], []
+
+    def accept():
+        # The first connection's handshake is held (the slow one); later ones complete.
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            if not held:
+                held.append(conn)
+                continue
+            with contextlib.suppress(OSError), context.wrap_socket(conn, server_side=True):
+                handshakes.append(conn)
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        assert registry.scheme(location) == "http"  # the probe gave up on the held handshake
+        assert registry.scheme(location) == "https"
+        assert len(handshakes) == 1
+    finally:
+        listener.close()
+        for conn in held:
+            conn.close()
+        registry._SCHEMES.pop(location, None)
