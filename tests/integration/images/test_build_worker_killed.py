@@ -3,7 +3,6 @@ alive: the job reconciler (run by that worker through RQ's scheduler) ends
 the build errored with the reason, and the admin can build it again."""
 import os
 import signal
-import time
 
 import pytest
 from django.urls import reverse
@@ -13,17 +12,10 @@ from images.models import Status
 from job_runs.models import JobRun
 from stackato_dash import queueing
 from support.image_versions import save_steps
+from support.waiting import wait_until
 from support.worker_process import start_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def wait_for(what, check, timeout=90):
-    deadline = time.monotonic() + timeout
-    while not (result := check()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.3)
-    return result
 
 
 def build_action(admin_client, version):
@@ -38,11 +30,12 @@ def test_a_build_whose_worker_is_killed_ends_errored_and_builds_again(admin_clie
     # They build on the sandbox's Core engine, as the fleet fixture's settings say.
     workers = [start_worker(BUILD_DOCKER_HOST=settings.BUILD_DOCKER_HOST) for _ in range(2)]
     try:
-        wait_for("two registered workers", lambda: len(Worker.all(queue=queueing.get_queue())) == 2)
+        wait_until(lambda: len(Worker.all(queue=queueing.get_queue())) == 2, "two registered workers", timeout=90)
         version = make_version(repository="exampleco/killed", tag="1.0.0", steps=["echo started-building", "sleep 60"])
         build_action(admin_client, version)
-        wait_for("the sleep step in the live log, or the end of the build", lambda: version.log_lines.filter(
-            text__contains="RUN sleep 60").exists() or not type(version).objects.get(pk=version.pk).is_running)
+        wait_until(lambda: version.log_lines.filter(text__contains="RUN sleep 60").exists()
+                   or not type(version).objects.get(pk=version.pk).is_running,
+                   "the sleep step in the live log, or the end of the build", timeout=90)
         version.refresh_from_db()
         assert version.status == Status.BUILDING, version.status_reason
         run = JobRun.objects.get(func_name="images.jobs.build_image_version", object_id=str(version.pk))
@@ -57,8 +50,8 @@ def test_a_build_whose_worker_is_killed_ends_errored_and_builds_again(admin_clie
 
         # Within the reconciler's period, or RQ's scheduler moving to the
         # survivor if the killed worker held it (stackato_dash/rq_worker.py).
-        version = wait_for("the version to end errored", lambda: type(version).objects.filter(
-            pk=version.pk, status=Status.ERRORED).first(), timeout=240)
+        version = wait_until(lambda: type(version).objects.filter(
+            pk=version.pk, status=Status.ERRORED).first(), "the version to end errored", timeout=240)
         assert version.status_reason == f"lost: the worker running it ({run.worker_name}) is gone"
         run.refresh_from_db()
         assert (run.status, run.reason) == ("errored", version.status_reason)
@@ -66,8 +59,8 @@ def test_a_build_whose_worker_is_killed_ends_errored_and_builds_again(admin_clie
 
         save_steps(admin_client, version, ["echo rebuilt"])  # errored: its steps can be changed
         build_action(admin_client, version)
-        version = wait_for("the rebuild", lambda: type(version).objects.filter(
-            pk=version.pk, status__in=[Status.BUILT, Status.FAILED, Status.ERRORED]).first())
+        version = wait_until(lambda: type(version).objects.filter(
+            pk=version.pk, status__in=[Status.BUILT, Status.FAILED, Status.ERRORED]).first(), "the rebuild", timeout=90)
         assert version.status == Status.BUILT, version.status_reason
         assert version.log_lines.filter(text="rebuilt").exists()
     finally:

@@ -6,7 +6,6 @@ and one audit row per restart that happened. Two real rqworker processes
 carry the jobs, so both canaries restart at once."""
 import os
 import signal
-import time
 from pathlib import Path
 
 import pytest
@@ -17,17 +16,10 @@ from nodes.models import FenceRestart
 from sandbox import knobs, layout
 from support.image_versions import BASE, product_version
 from support.rollout_driving import STRATEGY, config_image, fence
+from support.waiting import wait_until
 from support.worker_process import start_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def wait_for(what, check, timeout):
-    """Polls the database rows the workers write until check() holds."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"not {what} within {timeout} s"
-        time.sleep(0.3)
 
 
 def test_cancel_after_a_failed_canary_ends_rolled_back(admin_client, rollout_sandbox, rollout_fleet, worker_alive):
@@ -43,20 +35,20 @@ def test_cancel_after_a_failed_canary_ends_rolled_back(admin_client, rollout_san
     worker_alive.register_death()  # from here two real worker processes carry the jobs
     workers = [start_worker(), start_worker()]
     try:
-        wait_for("two workers registered", lambda: len(Worker.all(queue=queueing.get_queue())) == 2, 60)
+        wait_until(lambda: len(Worker.all(queue=queueing.get_queue())) == 2, "two workers registered", timeout=60)
         response = admin_client.post(reverse("admin:images_imageversion_changelist"), {
             "action": "roll_out", "_selected_action": [version.pk], "post": "yes",
             **STRATEGY, "canaries": "2", "max_in_flight": "2"})
         assert response.status_code == 302, response.content[-2000:]
         rollout = Rollout.objects.get()
         restarts = rollout.steps.filter(phase=Phase.RESTART)
-        wait_for("the first canary failed", lambda: restarts.filter(
-            node__address=first["address"], status=StepStatus.FAILED).exists(), 180)
+        wait_until(lambda: restarts.filter(
+            node__address=first["address"], status=StepStatus.FAILED).exists(), "the first canary failed", timeout=180)
         assert restarts.get(node__address=second["address"]).status == StepStatus.RUNNING  # still restarting
         response = admin_client.post(reverse("admin:images_rollout_changelist"), {
             "action": "cancel", "_selected_action": [rollout.pk], "post": "yes", "choice": "stop"}, follow=True)
         assert "cancel requested (stop here)" in response.content.decode()
-        wait_for("the rollout ended", lambda: Rollout.objects.get(pk=rollout.pk).is_finished, 240)
+        wait_until(lambda: Rollout.objects.get(pk=rollout.pk).is_finished, "the rollout ended", timeout=240)
     finally:
         for worker in workers:
             os.killpg(worker.pid, signal.SIGKILL)
