@@ -96,7 +96,8 @@ def test_a_failed_pull_leaves_the_config_and_every_fence_alone(admin_client, rol
     run_queued_jobs()
     rollout.refresh_from_db()
     assert rollout.status == RolloutStatus.FAILED
-    assert "the cluster config was not changed" in rollout.status_reason
+    assert rollout.status_reason.startswith("the pull failed on ") and "the cluster config was not changed" in \
+        rollout.status_reason, rollout.status_reason
     assert config_image(rollout_sandbox) == BASE
     assert {name: fence(rollout_sandbox, name) for name in deas(rollout_sandbox)} == before
     assert not FenceRestart.objects.filter(correlation_id=rollout.pk).exists()
