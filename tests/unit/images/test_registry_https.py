@@ -151,7 +151,7 @@ def test_a_tls_handshake_too_slow_once_is_not_taken_for_plain_http_for_good(tls,
     context.load_cert_chain(*tls)
     listener = socket.create_server(("127.0.0.1", 0))
     location = f"127.0.0.1:{listener.getsockname()[1]}"
-    held, handshakes = [], []
+    held = []
 
     def accept():
         # The first connection's handshake is held (the slow one); later ones complete.
@@ -164,12 +164,11 @@ def test_a_tls_handshake_too_slow_once_is_not_taken_for_plain_http_for_good(tls,
                 held.append(conn)
                 continue
             with contextlib.suppress(OSError), context.wrap_socket(conn, server_side=True):
-                handshakes.append(conn)
+                pass  # the handshake is all the probe asks for
     threading.Thread(target=accept, daemon=True).start()
     try:
         assert registry.scheme(location) == "http"  # the probe gave up on the held handshake
         assert registry.scheme(location) == "https"
-        assert len(handshakes) == 1
     finally:
         listener.close()
         for conn in held:
