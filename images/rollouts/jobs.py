@@ -5,6 +5,7 @@ Jobs take ids only and re-read the rows."""
 import logging
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from images.models.rollout import IN_FLIGHT, RolloutStep, StepStatus
@@ -88,4 +89,16 @@ def enqueue_step(step) -> None:
 def enqueue_advance(rollout_id) -> None:
     """After commit: a rollout started or cancelled decides in a worker."""
     # A rollout's id is a UUID: it travels as a string (jobs are JSON).
-    queueing.enqueue_on_commit(advance_rollout, str(rollout_id), description=f"rollout {rollout_id}: decide")
+    transaction.on_commit(lambda: _queue_advance(str(rollout_id)))
+
+
+def _queue_advance(rollout_id: str) -> None:
+    # The rollout is committed: raising here would leave it planned with no
+    # job and no row for the reconciler (and give the start page a
+    # traceback). Its row stays queued; the reconciler queues it again.
+    try:
+        queueing.enqueue(advance_rollout, rollout_id, description=f"rollout {rollout_id}: decide",
+                         keep_row_if_not_queued=True)
+    except Exception as error:  # noqa: BLE001 - Redis refused it: the reconciler queues it again
+        logger.warning("rollout %s: its decide job could not be queued (%s: %s); the reconciler queues it again",
+                       rollout_id, error.__class__.__name__, error)

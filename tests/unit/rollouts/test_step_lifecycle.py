@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 import redis
-from django.db import OperationalError
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from images.models.rollout import Phase, Rollout, RolloutStatus, RolloutStep
@@ -134,6 +134,34 @@ def test_a_step_redis_refused_to_queue_is_queued_again_by_the_reconciler(clean_q
     assert lines == [f"rollout {rollout.pk}: pull on {DEA}: its queued job was no longer in Redis; queued again"]
     pull = rollout.steps.get()
     assert pull.status == "queued" and pull.job_id in clean_queue.job_ids
+    run_queued_jobs()
+    rollout.refresh_from_db()
+    assert rollout.status == RolloutStatus.SUCCEEDED
+
+
+def test_a_started_rollout_whose_decide_job_redis_refused_is_queued_again(clean_queue, no_ssh, monkeypatch):
+    """start() commits the rollout, then queues its first decision: a refusal
+    there must not leave it planned with no job (nor raise into the page)."""
+    monkeypatch.setitem(steps.EXECUTORS, Phase.PULL, lambda step, session: f"{step.image} already present")
+    cluster = Cluster.objects.create(name="prod", core_address="10.0.0.11")
+    node = Node.objects.create(cluster=cluster, address=DEA, roles=["dea"])
+    refusing = type("Queue", (), {"enqueue": lambda self, *a, **k: (_ for _ in ()).throw(
+        redis.exceptions.ConnectionError("Connection reset by peer"))})()
+    with monkeypatch.context() as redis_down, transaction.atomic():
+        redis_down.setattr(queueing, "get_queue", lambda: refusing)
+        rollout = Rollout.objects.create(cluster=cluster, target_image="reg:5000/app:2", target_pull="reg:5000/app:2",
+                                         previous_image="reg:5000/app:1", requested_by_username="ops", reason="fix",
+                                         distribute_only=True)
+        RolloutStep.objects.create(rollout=rollout, node=node, phase=Phase.PULL, image="reg:5000/app:2")
+        jobs.enqueue_advance(rollout.pk)  # as start.py, inside its transaction
+    [run] = JobRun.objects.filter(object_id=str(rollout.pk))
+    assert run.status == "queued" and run.rq_job_id not in clean_queue.job_ids
+    JobRun.objects.filter(pk=run.pk).update(enqueued_at=timezone.now() - timedelta(minutes=1))
+    register_idle_worker()
+
+    lines = reconciler.reconcile(clean_queue)
+
+    assert lines == [f"rollout {rollout.pk}: decide: its queued job was no longer in Redis; queued again"]
     run_queued_jobs()
     rollout.refresh_from_db()
     assert rollout.status == RolloutStatus.SUCCEEDED
