@@ -127,10 +127,11 @@ def test_a_step_redis_refused_to_queue_is_queued_again_by_the_reconciler(clean_q
     refused = rollout.steps.get()
     assert refused.status == "queued" and refused.job_id not in clean_queue.job_ids
     JobRun.objects.filter(rq_job_id=refused.job_id).update(enqueued_at=timezone.now() - timedelta(minutes=1))
-    register_idle_worker()
+    alive = register_idle_worker()
 
     lines = reconciler.reconcile(clean_queue)
 
+    alive.register_death()
     assert lines == [f"rollout {rollout.pk}: pull on {DEA}: its queued job was no longer in Redis; queued again"]
     pull = rollout.steps.get()
     assert pull.status == "queued" and pull.job_id in clean_queue.job_ids
@@ -157,10 +158,11 @@ def test_a_started_rollout_whose_decide_job_redis_refused_is_queued_again(clean_
     [run] = JobRun.objects.filter(object_id=str(rollout.pk))
     assert run.status == "queued" and run.rq_job_id not in clean_queue.job_ids
     JobRun.objects.filter(pk=run.pk).update(enqueued_at=timezone.now() - timedelta(minutes=1))
-    register_idle_worker()
+    alive = register_idle_worker()
 
     lines = reconciler.reconcile(clean_queue)
 
+    alive.register_death()
     assert lines == [f"rollout {rollout.pk}: decide: its queued job was no longer in Redis; queued again"]
     run_queued_jobs()
     rollout.refresh_from_db()
