@@ -11,6 +11,7 @@ from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegis
 
 from job_runs import chain
 from stackato_dash.rq_worker import JSONSimpleWorker
+from support.rq import end_idle_workers
 
 
 @pytest.fixture
@@ -32,6 +33,7 @@ def clean_queue():
         queue.connection.delete(chain.CHAIN_KEY)
     clean()
     yield queue
+    end_idle_workers()  # after the test only: a worker_alive fixture set up before this one is the test's
     clean()
 
 

@@ -13,6 +13,17 @@ def run_queued_jobs() -> None:
     SimpleWorker([queue], connection=queue.connection).work(burst=True)
 
 
+_LIVING: set = set()  # idle workers born and not yet dead, in this process
+
+
+def end_idle_workers() -> None:
+    """Record the death of every idle worker a test left alive (one that
+    failed before its register_death()): otherwise it beats on for the rest
+    of the session and later tests see a worker alive."""
+    for worker in list(_LIVING):
+        worker.register_death()
+
+
 class IdleWorker(SimpleWorker):
     """A registered worker that takes no job but beats its heartbeat like a
     real idle one (a thread, every beat_interval s) until register_death():
@@ -27,6 +38,7 @@ class IdleWorker(SimpleWorker):
 
     def register_birth(self):
         super().register_birth()
+        _LIVING.add(self)
         self._beating = threading.Thread(target=self._beat, name=f"heartbeat {self.name}", daemon=True)
         self._beating.start()
 
@@ -35,6 +47,7 @@ class IdleWorker(SimpleWorker):
             self.heartbeat()
 
     def register_death(self):
+        _LIVING.discard(self)
         self._stop_beating.set()
         if self._beating is not None:
             self._beating.join()  # no beat lands after the death is recorded

@@ -6,7 +6,7 @@ from rq.registry import StartedJobRegistry
 
 from stackato_dash import queueing
 from support.job_runs import dead_worker
-from support.rq import register_idle_worker
+from support.rq import end_idle_workers, register_idle_worker
 from support.waiting import wait_until
 
 
@@ -35,3 +35,10 @@ def test_clean_queue_empties_a_started_job_out_of_the_registries(request):
     assert StartedJobRegistry(queue=queue).get_job_ids() == []
     assert queue.fetch_job(job.id) is None
     taker.register_death()
+
+
+def test_an_idle_worker_a_failed_test_left_alive_is_ended_by_clean_queue_after_it(clean_queue):
+    left = register_idle_worker()  # as a test that failed before its register_death() leaves it
+    end_idle_workers()  # what clean_queue's teardown calls
+    assert left.name not in {w.name for w in Worker.all(queue=clean_queue)}
+    assert not left._beating.is_alive()
