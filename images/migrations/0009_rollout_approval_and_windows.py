@@ -1,0 +1,13 @@
+# Placeholder made by the lead so parallel work gets a linear migration history;
+# its owner replaces the operations (and this comment).
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('images', '0008_registry_provisioning_run_status'),
+        ('nodes', '0012_cluster_protection_and_windows'),
+    ]
+
+    operations = []
