@@ -12,6 +12,8 @@ from django.db import models
 
 class Event(models.TextChoices):
     STARTED = "rollout.started", "rollout started"
+    APPROVAL_NEEDED = "rollout.approval_needed", "approval needed"
+    GATE_WAITING = "rollout.gate_waiting", "manual gate waiting"
     SUCCEEDED = "rollout.succeeded", "rollout succeeded"
     FAILED = "rollout.failed", "rollout failed (or errored)"
     ROLLED_BACK = "rollout.rolled_back", "rollout rolled back"
