@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.db import models
 
 from notifications.models import Delivery, MailNotification, Webhook
+from stackato_dash.read_only_admin import ReadOnlyAdmin
 
 
 @admin.register(Webhook)
@@ -18,18 +19,9 @@ class MailNotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ReadOnlyAdmin):
     """The delivery log: read-only, written by the delivery jobs."""
     list_display = ["created_at", "event", "channel", "target", "status", "attempts", "response_code", "error"]
     list_filter = ["status", "event", "channel"]
     search_fields = ["target", "rollout_id"]
     readonly_fields = [field.name for field in Delivery._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

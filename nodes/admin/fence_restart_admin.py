@@ -8,10 +8,11 @@ from nodes import audit_search, audit_verify
 from nodes.admin import audit_export, audit_paging, fleet_view
 from nodes.admin.audit_filters import NodeAddressFilter, RolloutFilter, UsernameFilter
 from nodes.models import FenceRestart
+from stackato_dash.read_only_admin import ReadOnlyAdmin
 
 
 @admin.register(FenceRestart)
-class FenceRestartAdmin(admin.ModelAdmin):
+class FenceRestartAdmin(ReadOnlyAdmin):
     """Read-only for everyone, superusers included: the history is evidence.
     Built for hundreds of thousands of rows: indexed filters, no full count."""
     # The copied cluster name: a renamed cluster does not rewrite the history shown.
@@ -61,12 +62,3 @@ class FenceRestartAdmin(admin.ModelAdmin):
         except IncorrectLookupParameters:  # as the changelist itself answers a bad filter
             return HttpResponseRedirect(reverse("admin:nodes_fencerestart_changelist") + "?e=1")
         return audit_export.stream(queryset, kind)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
