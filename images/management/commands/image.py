@@ -3,19 +3,14 @@ build or push as the admin does (images/forms.py's validation,
 images/admin/actions.py's refusals and queueing), with the admin's
 permission checks for the --user named user. Exit status: 0 done, 1 refused
 or (with --wait) failed, 3 still running when --timeout ran out."""
-import json
-
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
+from images import drafts
 from images.admin.actions import queue_versions
 from images.cli import follow
 from images.cli.access import acting_user
 from images.cli.output import Output
-from images.dockerfile import DockerfileError, default_cmd
-from images.forms import ImageVersionForm
-from images.models import ImageVersion, RunStep
+from images.models import ImageVersion
 from nodes.models import Cluster
 from stackato_dash import queueing
 
@@ -79,35 +74,17 @@ class Command(BaseCommand):
 
 
 def create(user, options) -> ImageVersion:
-    """Through the admin's form: the same checks (FROM or a built parent, a
-    tag free in the console and in the registry, valid names)."""
+    """Through the admin's form (images/drafts.py): the same checks (FROM or
+    a built parent, a tag free in the console and in the registry, valid names)."""
     cluster = Cluster.objects.filter(name=options["cluster"]).first()
     if cluster is None:
         raise CommandError(f"No cluster named {options['cluster']!r}.")
-    form = ImageVersionForm({
-        "cluster": cluster.pk, "repository": options["repository"], "tag": options["tag"],
-        "parent": options["parent"], "from_reference": options["from_reference"],
-        "cmd": options["cmd"] or json.dumps(default_cmd()), "release_notes": options["notes"]})
-    if not form.is_valid():
-        raise CommandError("Nothing was created. " + "; ".join(
-            f"{field}: {' '.join(messages)}" for field, messages in form.errors.items()))
-    with transaction.atomic():
-        version = form.save(commit=False)
-        version.created_by, version.created_by_username = user, user.get_username()
-        version.save()
-        for position, command in enumerate(options["run"]):
-            step = RunStep(version=version, position=position, command=command)
-            try:
-                step.full_clean()
-            except ValidationError as error:
-                raise CommandError(f"Nothing was created. RUN {command!r}: {' '.join(error.messages)}") from None
-            step.save()
-        try:
-            version.dockerfile = version.render_dockerfile()
-        except DockerfileError as error:
-            raise CommandError(f"Nothing was created. {error}") from None
-        version.save(update_fields=["dockerfile"])
-    return version
+    try:
+        return drafts.create_draft(user, cluster=cluster, repository=options["repository"], tag=options["tag"],
+                                   from_reference=options["from_reference"], parent=options["parent"],
+                                   run=options["run"], cmd=options["cmd"], notes=options["notes"])
+    except drafts.DraftRefused as error:
+        raise CommandError(str(error)) from None
 
 
 def _int_id(text: str) -> int:
