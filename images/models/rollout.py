@@ -14,6 +14,10 @@ from images.rollouts.plan import MaxInFlight
 
 
 class RolloutStatus(models.TextChoices):
+    # Governance (approval.py, windows.py): nothing has run yet, but the
+    # rollout holds its cluster's one in-progress slot while it waits.
+    AWAITING_APPROVAL = "awaiting_approval", "awaiting approval"
+    WAITING_FOR_WINDOW = "waiting_for_window", "waiting for its maintenance window"
     PLANNED = "planned", "planned"
     DISTRIBUTING = "distributing", "distributing"
     ACTIVATING = "activating", "activating"
@@ -25,7 +29,10 @@ class RolloutStatus(models.TextChoices):
     ERRORED = "errored", "errored"
 
 
-UNFINISHED = (RolloutStatus.PLANNED, RolloutStatus.DISTRIBUTING, RolloutStatus.ACTIVATING, RolloutStatus.ROLLING_BACK)
+# Not started yet: no step exists beyond the planned pulls, the engine decides nothing.
+NOT_STARTED = (RolloutStatus.AWAITING_APPROVAL, RolloutStatus.WAITING_FOR_WINDOW)
+UNFINISHED = (*NOT_STARTED, RolloutStatus.PLANNED, RolloutStatus.DISTRIBUTING, RolloutStatus.ACTIVATING,
+              RolloutStatus.ROLLING_BACK)
 
 
 class RolloutKind(models.TextChoices):
@@ -55,13 +62,19 @@ class Rollout(models.Model):
     auto_rollback = models.BooleanField(default=True)
     distribute_only = models.BooleanField(default=False, help_text="Pull on every node, then stop: activate later.")
 
-    status = models.CharField(max_length=16, choices=RolloutStatus.choices, default=RolloutStatus.PLANNED, db_index=True)
+    status = models.CharField(max_length=24, choices=RolloutStatus.choices, default=RolloutStatus.PLANNED, db_index=True)
     status_reason = models.TextField(blank=True)
     cancel_requested = models.BooleanField(default=False)
     # The operator's choice when cancelling after the config changed: stop
     # here (nodes stay where they are, the page says where) or roll back.
     cancel_rolls_back = models.BooleanField(default=False)
     decisions = models.TextField(blank=True, help_text="What the rollout decided, one line each, as it went.")
+    # Two-person approval (protected clusters, approval.py): the deadline is
+    # fixed when asked, so changing the cluster's expiry later does not move it.
+    approval_expires_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    approved_by_username = models.CharField(max_length=150, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

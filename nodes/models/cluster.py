@@ -1,5 +1,7 @@
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from nodes import maintenance_windows
 from nodes.image_setting import ImageSetting
 from nodes.validators import port_validators, validate_config_path, validate_registry_location, validate_ssh_user
 
@@ -30,6 +32,18 @@ class Cluster(models.Model):
     # dated). A fence started before it was not restarted since (drift).
     desired_image = models.CharField(max_length=512, blank=True, editable=False)
     desired_image_since = models.DateTimeField(null=True, blank=True, editable=False)
+    # Governance (images/rollouts/approval.py, windows.py). The expiry is a
+    # cluster field, not a setting: how long a second release manager may
+    # take differs per cluster (staging vs production, their time zones),
+    # and operators change it in the console without a redeploy.
+    protected = models.BooleanField(
+        default=False, help_text="Every rollout, rollback and undo waits for a second Release manager's approval.")
+    approval_expiry_minutes = models.PositiveIntegerField(
+        default=240, validators=[MinValueValidator(1), MaxValueValidator(7 * 24 * 60)],
+        help_text="An approval request not answered within this time expires and the rollout ends.")
+    windows_timezone = models.CharField(
+        max_length=64, default="UTC", validators=[maintenance_windows.validate_timezone],
+        help_text="IANA timezone of the maintenance windows' times (e.g. Europe/Berlin).")
     # What the last import found, so the console can say why it failed.
     last_import_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_import_error = models.TextField(blank=True, editable=False)
