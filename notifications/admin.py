@@ -7,9 +7,13 @@ from stackato_dash.read_only_admin import ReadOnlyAdmin
 
 @admin.register(Webhook)
 class WebhookAdmin(admin.ModelAdmin):
-    list_display = ["url", "cluster", "secret_env", "events", "enabled"]
+    list_display = ["shown_url", "cluster", "secret_env", "events", "enabled"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_filter = ["cluster", "enabled"]
+
+    @admin.display(description="URL", ordering="url")
+    def shown_url(self, webhook):
+        return webhook.shown_url
 
 
 @admin.register(MailNotification)

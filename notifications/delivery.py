@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import os
+import urllib.parse
 
 import requests
 from django.conf import settings
@@ -58,18 +59,33 @@ def post(delivery) -> int:
     if not secret:
         raise DeliveryFailed(f"the environment variable {delivery.webhook.secret_env} (the signing secret) is not set "
                              "for the workers")
+    url = delivery.webhook.url or os.environ.get(delivery.webhook.url_env, "")
+    if not url:
+        raise DeliveryFailed(f"the environment variable {delivery.webhook.url_env} (the webhook's URL) is not set "
+                             "for the workers")
     body = json.dumps(delivery.payload, sort_keys=True).encode()
     headers = {"Content-Type": "application/json", "User-Agent": "stackato_dash", SIGNATURE_HEADER: signature(secret, body),
                "X-Stackato-Dash-Event": delivery.event, "X-Stackato-Dash-Delivery": str(delivery.pk)}
     try:
-        response = requests.post(delivery.target, data=body, headers=headers, timeout=settings.NOTIFY_TIMEOUT,
+        response = requests.post(url, data=body, headers=headers, timeout=settings.NOTIFY_TIMEOUT,
                                  allow_redirects=False)
     except requests.RequestException as error:
-        raise DeliveryFailed(f"{delivery.target}: {error.__class__.__name__}: {error}") from None
+        raise DeliveryFailed(f"{delivery.target}: {error.__class__.__name__}: {_without(url, str(error), delivery)}") from None
     Delivery.objects.filter(pk=delivery.pk).update(response_code=response.status_code)
     if not 200 <= response.status_code < 300:
         raise DeliveryFailed(f"{delivery.target} answered {response.status_code}")
     return response.status_code
+
+
+def _without(url: str, message: str, delivery) -> str:
+    """requests names the URL (or its path, where the token of a chat
+    webhook is) in its errors: a URL kept in the environment must not reach
+    the delivery log that way."""
+    if delivery.webhook.url:
+        return message
+    path = urllib.parse.urlsplit(url).path
+    message = message.replace(url, delivery.target)
+    return message.replace(path, "/…") if len(path) > 1 else message
 
 
 def send(delivery) -> None:

@@ -51,8 +51,16 @@ def validate_addresses(value: str):
 
 class Webhook(models.Model):
     cluster = models.ForeignKey("nodes.Cluster", on_delete=models.CASCADE, related_name="webhooks")
-    url = models.URLField(max_length=500, validators=[validate_no_credentials],
-                          help_text="Receives a POST with a JSON body per event.")
+    url = models.URLField(max_length=500, blank=True, validators=[validate_no_credentials],
+                          help_text="Receives a POST with a JSON body per event. Leave it empty and name a URL "
+                                    "environment variable instead when the URL itself is a secret.")
+    # A chat webhook (Slack, Teams, Mattermost) carries its token in the URL's
+    # path: such a URL is a secret, so it stays in the workers' environment,
+    # out of the database, the delivery log and the error messages.
+    url_env = models.CharField(
+        "URL environment variable", max_length=100, blank=True, validators=[validate_env_name],
+        help_text="The name of the environment variable (of the workers) holding the URL, for a URL that "
+                  "carries a token; the URL is then never stored.")
     secret_env = models.CharField(
         "secret environment variable", max_length=100, validators=[validate_env_name],
         help_text="The name of the environment variable (of the workers) holding the HMAC-SHA256 secret; "
@@ -64,7 +72,16 @@ class Webhook(models.Model):
         ordering = ["cluster__name", "url"]
 
     def __str__(self):
-        return f"{self.url} ({self.cluster})"
+        return f"{self.shown_url} ({self.cluster})"
+
+    def clean(self):
+        if bool(self.url) == bool(self.url_env):
+            raise ValidationError("Give either the URL or the name of the environment variable that holds it.")
+
+    @property
+    def shown_url(self) -> str:
+        """What the console shows and logs: the URL, or only where it is."""
+        return self.url or f"URL in ${self.url_env}"
 
 
 class MailNotification(models.Model):

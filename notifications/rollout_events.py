@@ -20,6 +20,8 @@ from stackato_dash import queueing
 
 ENDINGS = {RolloutStatus.SUCCEEDED: Event.SUCCEEDED, RolloutStatus.FAILED: Event.FAILED,
            RolloutStatus.ERRORED: Event.FAILED, RolloutStatus.ROLLED_BACK: Event.ROLLED_BACK}
+# Where a person must act for the rollout to go on.
+WAITS = {RolloutStatus.AWAITING_GATE: Event.GATE_WAITING}
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +41,8 @@ def _status_saved(sender, instance, created, **kwargs):
         announce(instance, Event.STARTED)
     elif instance.status != before and instance.status in ENDINGS:
         announce(instance, ENDINGS[instance.status])
+    elif instance.status != before and instance.status in WAITS:
+        announce(instance, WAITS[instance.status])
 
 
 def payload(rollout, event: str) -> dict:
@@ -51,7 +55,7 @@ def payload(rollout, event: str) -> dict:
 
 def announce(rollout, event: str) -> list[Delivery]:
     body = payload(rollout, event)
-    deliveries = [Delivery(channel=Channel.WEBHOOK, webhook=hook, target=hook.url, event=event, rollout_id=rollout.pk,
+    deliveries = [Delivery(channel=Channel.WEBHOOK, webhook=hook, target=hook.shown_url, event=event, rollout_id=rollout.pk,
                            payload=body)
                   for hook in Webhook.objects.filter(cluster_id=rollout.cluster_id, enabled=True)
                   if event in hook.events]

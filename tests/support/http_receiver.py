@@ -7,13 +7,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class Receiver:
     def __init__(self):
-        self.requests, self.codes = [], []
+        self.requests, self.codes, self.paths = [], [], []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.requests.append((dict(self.headers), body))
+                receiver.paths.append(self.path)
                 self.send_response(receiver.codes.pop(0) if receiver.codes else 200)
                 self.end_headers()
 

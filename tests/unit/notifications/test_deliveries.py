@@ -173,3 +173,51 @@ def test_a_webhook_url_with_a_login_is_refused(admin_client, cluster):
         "cluster": cluster.pk, "url": "http://ops:hunter2@127.0.0.1:9/hook", "secret_env": "HOOK_SECRET_PROD",
         "events": '["rollout.started"]', "enabled": "on"})
     assert "No user or password in the URL" in page.content.decode() and not Webhook.objects.exists()
+
+
+TOKEN_PATH = "/services/T0001/B0001/xoxb-t0ken"  # noqa: S105  a made-up chat webhook path (its path is the secret)
+
+
+def test_a_url_kept_in_the_environment_is_used_and_never_stored_or_shown(
+        admin_client, cluster, receiver, monkeypatch, django_capture_on_commit_callbacks):
+    monkeypatch.setenv("HOOK_URL_PROD", receiver.url.replace("/hook", TOKEN_PATH))
+    Webhook.objects.create(cluster=cluster, url_env="HOOK_URL_PROD", secret_env="HOOK_SECRET_PROD")
+    start_rollout(cluster, django_capture_on_commit_callbacks)
+    run_queued_jobs()
+    assert receiver.paths == [TOKEN_PATH]
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.target) == ("delivered", "URL in $HOOK_URL_PROD")
+    for page in ("admin:notifications_delivery_changelist", "admin:notifications_webhook_changelist"):
+        html = admin_client.get(reverse(page)).content.decode()
+        assert "URL in $HOOK_URL_PROD" in html and "t0ken" not in html
+
+
+def test_a_failure_to_post_to_a_url_from_the_environment_does_not_log_its_token(
+        cluster, receiver, monkeypatch, django_capture_on_commit_callbacks):
+    receiver.close()  # nothing answers at its port now
+    monkeypatch.setenv("HOOK_URL_PROD", receiver.url.replace("/hook", TOKEN_PATH))
+    Webhook.objects.create(cluster=cluster, url_env="HOOK_URL_PROD", secret_env="HOOK_SECRET_PROD")
+    start_rollout(cluster, django_capture_on_commit_callbacks)
+    run_queued_jobs()
+    delivery = Delivery.objects.get()
+    assert delivery.status == "failed" and "URL in $HOOK_URL_PROD: ConnectionError" in delivery.error
+    assert "t0ken" not in delivery.error and "B0001" not in delivery.error
+
+
+def test_a_url_variable_missing_from_the_environment_is_a_clear_failure(
+        cluster, monkeypatch, django_capture_on_commit_callbacks):
+    monkeypatch.delenv("HOOK_URL_PROD", raising=False)
+    Webhook.objects.create(cluster=cluster, url_env="HOOK_URL_PROD", secret_env="HOOK_SECRET_PROD")
+    start_rollout(cluster, django_capture_on_commit_callbacks)
+    run_queued_jobs()
+    delivery = Delivery.objects.get()
+    assert delivery.status == "failed" and "HOOK_URL_PROD (the webhook's URL) is not set" in delivery.error
+
+
+@pytest.mark.parametrize("url, url_env", [("", ""), ("http://127.0.0.1:9/hook", "HOOK_URL_PROD")])
+def test_a_webhook_has_either_a_url_or_its_variable(admin_client, cluster, url, url_env):
+    page = admin_client.post(reverse("admin:notifications_webhook_add"), {
+        "cluster": cluster.pk, "url": url, "url_env": url_env, "secret_env": "HOOK_SECRET_PROD",
+        "events": '["rollout.started"]', "enabled": "on"})
+    assert "Give either the URL or the name of the environment variable" in page.content.decode()
+    assert not Webhook.objects.exists()
