@@ -159,6 +159,18 @@ def manifest_digest(location: str, name: str, tag: str) -> str | None:
     return digest
 
 
+def has_manifest(location: str, name: str, digest: str) -> bool:
+    """Whether the registry holds a manifest with exactly this digest (a promotion's source)."""
+    if not _DIGEST.fullmatch(digest or ""):
+        raise RegistryError(f"{digest!r:.80} is not a sha256 digest")
+    answer = _request(location, f"/v2/{_name(name)}/manifests/{digest}", method="HEAD", accept=MANIFEST_TYPES)
+    if answer.status == 404:
+        return False
+    if answer.status != 200:
+        raise RegistryError(f"the registry at {location} answered HTTP {answer.status} for {name}@{digest}")
+    return True
+
+
 def _paged(location: str, path: str, key: str) -> list[str]:
     items, pages = [], 0
     while path and pages < PAGES_MAX:

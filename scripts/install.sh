@@ -12,8 +12,9 @@ need_apt
 
 # The sandbox cluster is made of these (sandbox/README.md): sshd per node,
 # dockerd per node, the registry, the base image's rootfs, config_redis.
-# redis-server is also the RQ broker.
-packages=(redis-server openssh-server docker.io docker-registry busybox-static "$@")
+# redis-server is also the RQ broker. skopeo copies a promoted image by
+# digest from one cluster's registry to another's (images/promotion/).
+packages=(redis-server openssh-server docker.io docker-registry busybox-static skopeo "$@")
 
 # The venv's python: PYTHON if given, else python3 on PATH (pyenv's 3.11 on
 # our machines), else Debian's. Debian's needs python3-venv for `-m venv`.

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from images.admin import actions, registry_provision_views, views
+from images.admin import actions, promotion_views, registry_provision_views, views
 from images.admin.rollout_admin import roll_out_view, rollout_actions_for_versions
 from images.dockerfile import DockerfileError
 from images.forms import ImageVersionForm
@@ -38,18 +38,19 @@ class ImageVersionAdmin(admin.ModelAdmin):
     list_filter = ["status", "local", "cluster"]
     list_select_related = ["cluster"]
     search_fields = ["repository", "tag", "from_reference", "manifest_digest", "image_id"]
-    actions = ["build", "push", *rollout_actions_for_versions()]
+    actions = ["build", "push", *rollout_actions_for_versions(), promotion_views.promote]
     definition = ["cluster", "repository", "tag", "parent", "from_reference", "cmd", "release_notes"]
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
             return [(None, {"fields": self.definition})]
         return [(None, {"fields": self.definition}), ("Dockerfile", {"fields": ["dockerfile_text"]}),
-                ("Status", {"fields": STATUS_FIELDS}), ("Build and push log", {"fields": ["build_log"]})]
+                ("Status", {"fields": STATUS_FIELDS}), ("Pipeline", {"fields": ["pipeline"]}),
+                ("Build and push log", {"fields": ["build_log"]})]
 
     def get_readonly_fields(self, request, obj=None):
         frozen = list(DEFINITION_FIELDS) if obj is not None and not obj.is_editable else []
-        return frozen + STATUS_FIELDS + ["dockerfile_text", "build_log"]
+        return frozen + STATUS_FIELDS + ["dockerfile_text", "pipeline", "build_log"]
 
     def get_urls(self):
         own = [
@@ -64,6 +65,9 @@ class ImageVersionAdmin(admin.ModelAdmin):
             path("provision-registry/<uuid:provisioning_id>/", self.admin_site.admin_view(
                 lambda r, provisioning_id: registry_provision_views.provisioning(self, r, provisioning_id)),
                 name="images_imageversion_provisioning"),
+            path("promotions/<uuid:promotion_id>/", self.admin_site.admin_view(
+                lambda r, promotion_id: promotion_views.promotion_page(self, r, promotion_id)),
+                name="images_imageversion_promotion"),
             path("<int:object_id>/roll-out/", self.admin_site.admin_view(lambda r, object_id: roll_out_view(
                 self, r, object_id)), name="images_imageversion_roll_out"),
             path("<int:object_id>/log/", self.admin_site.admin_view(lambda r, object_id: views.log_lines(
@@ -83,6 +87,10 @@ class ImageVersionAdmin(admin.ModelAdmin):
     def reason(self, version):
         return format_html('<pre style="white-space: pre-wrap">{}</pre>', version.status_reason) \
             if version.status_reason else "-"
+
+    @admin.display(description="where it runs")
+    def pipeline(self, version):
+        return promotion_views.pipeline_html(version)
 
     @admin.display(description="Dockerfile")
     def dockerfile_text(self, version):

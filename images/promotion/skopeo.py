@@ -1,0 +1,74 @@
+"""Copy one image by digest from a registry to another with skopeo (Debian's
+package, installed by scripts/install.sh): the manifest and blobs move
+registry to registry unchanged (--preserve-digests refuses any conversion
+that would change the digest), without passing through a Docker engine.
+
+skopeo runs on the console's machine, which already talks to both
+registries (images/registry.py). Anonymous access only, no proxy from the
+environment, its own policy file (accept any image: the digest pins what is
+copied) and a scratch HOME, so nothing of the host's container config or
+credentials is read."""
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+
+from images import registry
+
+POLICY = Path(__file__).with_name("skopeo-policy.json")
+COPY_TIMEOUT = 900  # seconds; a large image between two registries on the private network
+OUTPUT_KEPT = 20  # last lines quoted in a failure's reason
+
+
+class CopyFailed(Exception):
+    """skopeo ran and did not copy the image."""
+
+
+class CopyUnavailable(Exception):
+    """skopeo could not be run at all."""
+
+
+def _tls_verify(location: str) -> str:
+    # A plain-HTTP registry (the seed's insecure one) is spoken to over HTTP;
+    # one that speaks TLS has its certificate checked, as registry.py does.
+    return "true" if registry.scheme(location) == "https" else "false"
+
+
+def command(source_location: str, target_location: str, repository: str, digest: str, tag: str) -> list[str]:
+    return ["skopeo", "--policy", str(POLICY), "copy", "--all", "--preserve-digests", "--retry-times", "0",
+            "--src-no-creds", "--dest-no-creds",
+            f"--src-tls-verify={_tls_verify(source_location)}", f"--dest-tls-verify={_tls_verify(target_location)}",
+            f"docker://{source_location}/{repository}@{digest}", f"docker://{target_location}/{repository}:{tag}"]
+
+
+def copy(source_location: str, target_location: str, repository: str, digest: str, tag: str, log) -> None:
+    """Every argument was validated where it came from (the version's row,
+    the clusters' registry fields); the list goes to exec, never a shell."""
+    binary = shutil.which("skopeo")
+    if binary is None:
+        raise CopyUnavailable("skopeo is not installed on the console's machine (scripts/install.sh installs it)")
+    argv = [binary, *command(source_location, target_location, repository, digest, tag)[1:]]
+    log("$ " + " ".join(argv[1:]))
+    with tempfile.TemporaryDirectory(prefix="promote-") as scratch:
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": scratch, "TMPDIR": scratch}
+        if os.environ.get("SSL_CERT_FILE"):
+            env["SSL_CERT_FILE"] = os.environ["SSL_CERT_FILE"]
+        process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,  # noqa: S603 - fixed argv, no shell
+                                   env=env, text=True, errors="replace")
+        timer = threading.Timer(COPY_TIMEOUT, process.kill)
+        timer.start()
+        lines = []
+        try:
+            for line in process.stdout:
+                lines.append(line.rstrip())
+                log(line.rstrip())
+            code = process.wait()
+        finally:
+            timer.cancel()
+    if code != 0:
+        said = "; ".join(line for line in lines[-OUTPUT_KEPT:] if line) or f"exit status {code}"
+        if code < 0:
+            said = f"stopped after {COPY_TIMEOUT} s"
+        raise CopyFailed(f"skopeo could not copy {repository}@{digest[:19]}...: {said}")

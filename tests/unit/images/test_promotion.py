@@ -1,0 +1,187 @@
+"""Promotion's rules, job endings and pipeline data against rows and stubbed
+registries (the real copy between two sandbox clusters runs in
+tests/integration/promotion/test_promotion_between_clusters.py)."""
+import pytest
+from django.urls import reverse
+
+from images import registry
+from images.models import Promotion, Rollout, Status
+from images.models.rollout import RolloutStatus
+from images.promotion import job, pipeline, rules, skopeo
+from job_runs.models import JobRun, RunStatus
+from nodes.models import Cluster, Node
+from support.image_versions import REPOSITORY, draft_version
+from support.rq import register_idle_worker, run_queued_jobs
+
+pytestmark = pytest.mark.django_db
+DIGEST = "sha256:" + "a" * 64
+OTHER = "sha256:" + "b" * 64
+
+
+@pytest.fixture
+def staging(db):
+    return Cluster.objects.create(name="staging", core_address="10.0.0.11", registry="10.0.0.11:5000")
+
+
+@pytest.fixture
+def production(db):
+    return Cluster.objects.create(name="production", core_address="10.1.0.11", registry="10.1.0.11:5000")
+
+
+def pushed(cluster, tag="1.0.0", digest=DIGEST):
+    return draft_version(cluster, tag, status=Status.PUSHED, image_id="sha256:" + "c" * 64, manifest_digest=digest,
+                         registry_reference=f"{cluster.registry}/{REPOSITORY}:{tag}")
+
+
+def rolled_out(version, status=RolloutStatus.SUCCEEDED, **fields):
+    return Rollout.objects.create(cluster=version.cluster, target=version, target_image=version.registry_reference,
+                                  target_pull=version.pull_reference, requested_by_username="ops", reason="test",
+                                  status=status, **fields)
+
+
+def test_a_version_never_rolled_out_or_whose_rollout_failed_is_refused(staging, production):
+    version = pushed(staging)
+    assert "never succeeded on staging" in rules.refusal(version, production)
+    rolled_out(version, RolloutStatus.ROLLED_BACK)
+    assert "never succeeded on staging" in rules.refusal(version, production)
+    rolled_out(version, RolloutStatus.SUCCEEDED, distribute_only=True)  # pulled everywhere, never active
+    assert "never succeeded on staging" in rules.refusal(version, production)
+
+
+def test_a_local_or_unpushed_version_is_refused_it_has_no_digest(staging, production):
+    local = draft_version(staging, "1.0.0", status=Status.BUILT, image_id="sha256:" + "c" * 64, local=True)
+    rolled_out(local)
+    assert "no digest in a registry (built, local)" in rules.refusal(local, production)
+
+
+def test_same_cluster_no_target_registry_and_a_tag_taken_by_another_digest_are_refused(staging, production):
+    version = pushed(staging)
+    rolled_out(version)
+    assert rules.refusal(version, production) == ""
+    assert "already on staging" in rules.refusal(version, staging)
+    bare = Cluster.objects.create(name="bare", core_address="10.2.0.11")
+    assert "bare has no registry" in rules.refusal(version, bare)
+    pushed(production, digest=OTHER)
+    refusal = rules.refusal(version, production)
+    assert "already has a version exampleco/newimg:1.0.0 (sha256:bbbbbbbbbbbb)" in refusal and "immutable" in refusal
+
+
+def test_skopeo_copies_from_the_source_digest_to_the_target_tag_keeping_the_digest(monkeypatch):
+    monkeypatch.setattr(registry, "scheme", lambda location: "https" if location.startswith("tls") else "http")
+    argv = skopeo.command("10.0.0.11:5000", "tls.example:443", REPOSITORY, DIGEST, "1.0.0")
+    assert argv[-2:] == [f"docker://10.0.0.11:5000/{REPOSITORY}@{DIGEST}", f"docker://tls.example:443/{REPOSITORY}:1.0.0"]
+    assert {"--preserve-digests", "--all", "--src-tls-verify=false", "--dest-tls-verify=true"} <= set(argv)
+
+
+class FakeRegistries:
+    """Each location's manifests, answered as images/registry.py would."""
+
+    def __init__(self, monkeypatch, source, target, *, down=(), copied_as=DIGEST):
+        self.manifests = {source: {DIGEST}, target: set()}
+        self.tags = {}
+        self.copies = []
+
+        def reachable(location):
+            if location in down:
+                raise registry.RegistryUnreachable(f"the registry at {location} does not answer (refused)")
+
+        def has_manifest(location, name, digest):
+            reachable(location)
+            return digest in self.manifests[location]
+
+        def manifest_digest(location, name, tag):
+            reachable(location)
+            return self.tags.get((location, name, tag))
+
+        def copy(src, dst, name, digest, tag, log):
+            self.copies.append((src, dst, name, digest, tag))
+            self.tags[(dst, name, tag)] = copied_as
+
+        monkeypatch.setattr(registry, "has_manifest", has_manifest)
+        monkeypatch.setattr(registry, "manifest_digest", manifest_digest)
+        monkeypatch.setattr(registry, "ping", reachable)
+        monkeypatch.setattr(skopeo, "copy", copy)
+
+
+@pytest.fixture
+def promotable(staging, production, admin_user):
+    version = pushed(staging)
+    rolled_out(version)
+    return Promotion.objects.create(source=version, target_cluster=production, digest=DIGEST,
+                                    source_reference=version.pull_reference,
+                                    target_reference=rules.target_reference(version, production),
+                                    requested_by=admin_user, requested_by_username="admin")
+
+
+def test_a_copy_that_gives_the_same_digest_records_the_version_on_the_target(monkeypatch, promotable, production):
+    fake = FakeRegistries(monkeypatch, "10.0.0.11:5000", "10.1.0.11:5000")
+    job.promote_image_version(str(promotable.pk))
+    promotable.refresh_from_db()
+    assert promotable.status == RunStatus.SUCCEEDED, promotable.log
+    assert fake.copies == [("10.0.0.11:5000", "10.1.0.11:5000", REPOSITORY, DIGEST, "1.0.0")]
+    target = promotable.target
+    assert (target.cluster, target.status, target.manifest_digest) == (production, Status.PUSHED, DIGEST)
+    assert target.pull_reference == f"10.1.0.11:5000/{REPOSITORY}@{DIGEST}"
+    assert target.created_by_username == "admin" and target.promoted_from == promotable
+
+
+@pytest.mark.parametrize(("case", "status", "says"), [
+    ("target down", RunStatus.ERRORED, "the registry at 10.1.0.11:5000 does not answer"),
+    ("digest differs", RunStatus.FAILED, f"the digest differs: 10.1.0.11:5000 serves {OTHER}"),
+    ("source lacks it", RunStatus.FAILED, f"the source registry 10.0.0.11:5000 has no manifest {DIGEST}"),
+])
+def test_a_failing_part_ends_the_promotion_and_its_job_run_with_the_reason(
+        monkeypatch, promotable, production, admin_client, clean_queue, django_capture_on_commit_callbacks,
+        case, status, says):
+    fake = FakeRegistries(monkeypatch, "10.0.0.11:5000", "10.1.0.11:5000",
+                          down=("10.1.0.11:5000",) if case == "target down" else (),
+                          copied_as=OTHER if case == "digest differs" else DIGEST)
+    if case == "source lacks it":
+        fake.manifests["10.0.0.11:5000"].clear()
+    version = promotable.source
+    promotable.delete()  # queued through the admin instead, as an operator does
+    worker = register_idle_worker()
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin_client.post(reverse("admin:images_imageversion_changelist"), {
+                "action": "promote", "_selected_action": [version.pk], "post": "yes", "choice": str(production.pk)})
+        assert response.status_code == 302
+        run_queued_jobs()
+    finally:
+        worker.register_death()
+    row = Promotion.objects.get()
+    assert row.status == status and says in row.status_reason, row.log
+    assert "Nothing was recorded on production" in row.status_reason
+    assert row.target is None and not production.image_versions.exists()
+    run = JobRun.objects.get(rq_job_id=str(row.pk))
+    assert run.status == status and says in run.reason
+    page = admin_client.get(reverse("admin:images_imageversion_promotion", args=[row.pk])).content.decode()
+    assert says in page
+
+
+def test_the_plan_page_offers_only_the_clusters_it_may_go_to(staging, production, admin_client):
+    version = pushed(staging)
+    rolled_out(version)
+    Cluster.objects.create(name="bare", core_address="10.2.0.11")
+    page = admin_client.post(reverse("admin:images_imageversion_changelist"), {
+        "action": "promote", "_selected_action": [version.pk]}).content.decode()
+    assert "bare has no registry" in page
+    assert f'name="choice" value="{production.pk}"' in page and "Promote to production" in page
+    assert not Promotion.objects.exists()
+
+
+def test_the_pipeline_goes_from_the_origin_to_each_promotion_with_where_it_runs(staging, production, promotable):
+    origin = promotable.source
+    target = pushed(production)
+    Promotion.objects.filter(pk=promotable.pk).update(status=RunStatus.SUCCEEDED, target=target)
+    bare = Cluster.objects.create(name="bare", core_address="10.2.0.11", registry="10.2.0.11:5000")
+    Promotion.objects.create(source=origin, target_cluster=bare, digest=DIGEST, status=RunStatus.FAILED,
+                             requested_by_username="ops")
+    for address, image in (("10.1.0.12", target.registry_reference), ("10.1.0.13", "other:1")):
+        Node.objects.create(cluster=production, address=address, roles=["dea"], desired_image=image,
+                            fence_state="RUNNING")
+    stages = pipeline.pipeline(target)  # from either end, the same pipeline
+    assert [(s.cluster.name, s.version, s.state) for s in stages] == [
+        ("staging", origin, "active"), ("production", target, "not active"), ("bare", None, "promotion failed")]
+    assert stages[1].running_on == ["10.1.0.12"] and stages[1].dea_count == 2
+    assert [s.cluster.name for s in pipeline.pipeline(origin)] == ["staging", "production", "bare"]
