@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from images.admin import rollout_progress
+from images.admin import rollout_interventions, rollout_progress
 from images.admin.rollout_confirmation import confirm_and_start
 from images.models.rollout import Rollout, RolloutKind
 from images.rollouts import cancel as cancelling
@@ -22,11 +22,11 @@ class RolloutAdmin(admin.ModelAdmin):
     list_select_related = ["cluster"]
     search_fields = ["target_image", "previous_image", "reason", "requested_by_username"]
     date_hierarchy = "created_at"
-    actions = ["cancel", "undo"]
+    actions = ["cancel", "undo", *rollout_interventions.ACTIONS]
     # What the rollout's jobs change (status, times, decisions...) is in the live
     # part of the page (_progress.html), never here where it would go stale.
     fields = ["id", "cluster", "kind", "target", "target_image", "target_pull", "undoes", "requested_by_username",
-              "reason", "canaries", "max_in_flight", "failure_threshold", "health_wait", "auto_rollback", "created_at"]
+              "reason", "canaries", "max_in_flight", "failure_threshold", "health_wait", "auto_rollback", "manual_gate", "created_at"]
     readonly_fields = fields
 
     def has_add_permission(self, request):
@@ -48,6 +48,7 @@ class RolloutAdmin(admin.ModelAdmin):
     def _progress_context(self, request, rollout):
         return {"rollout": rollout, **rollout_progress.progress(rollout),
                 "can_cancel": not rollout.is_finished and self.has_activate_permission(request),
+                "intervention_buttons": rollout_interventions.buttons(rollout, self.has_activate_permission(request)),
                 "progress_url": reverse("admin:images_rollout_progress", args=[rollout.pk]),
                 "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME}
 

@@ -21,6 +21,9 @@ class RolloutStatus(models.TextChoices):
     PLANNED = "planned", "planned"
     DISTRIBUTING = "distributing", "distributing"
     ACTIVATING = "activating", "activating"
+    # The canaries succeeded and the strategy asked for a manual gate: nothing
+    # starts until someone presses Continue or Roll back on the rollout's page.
+    AWAITING_GATE = "awaiting_gate", "awaiting gate (Continue or Roll back)"
     ROLLING_BACK = "rolling_back", "rolling back"
     SUCCEEDED = "succeeded", "succeeded"
     FAILED = "failed", "failed"
@@ -32,7 +35,12 @@ class RolloutStatus(models.TextChoices):
 # Not started yet: no step exists beyond the planned pulls, the engine decides nothing.
 NOT_STARTED = (RolloutStatus.AWAITING_APPROVAL, RolloutStatus.WAITING_FOR_WINDOW)
 UNFINISHED = (*NOT_STARTED, RolloutStatus.PLANNED, RolloutStatus.DISTRIBUTING, RolloutStatus.ACTIVATING,
-              RolloutStatus.ROLLING_BACK)
+              RolloutStatus.ROLLING_BACK, RolloutStatus.AWAITING_GATE)
+
+
+class GateDecision(models.TextChoices):
+    CONTINUE = "continue", "continue"
+    ROLL_BACK = "rollback", "roll back"
 
 
 class RolloutKind(models.TextChoices):
@@ -61,6 +69,7 @@ class Rollout(models.Model):
                                               help_text="Seconds fence must stay RUNNING on the new image.")
     auto_rollback = models.BooleanField(default=True)
     distribute_only = models.BooleanField(default=False, help_text="Pull on every node, then stop: activate later.")
+    manual_gate = models.BooleanField(default=False, help_text="After the canaries, wait for Continue or Roll back.")
 
     status = models.CharField(max_length=24, choices=RolloutStatus.choices, default=RolloutStatus.PLANNED, db_index=True)
     status_reason = models.TextField(blank=True)
@@ -68,6 +77,11 @@ class Rollout(models.Model):
     # The operator's choice when cancelling after the config changed: stop
     # here (nodes stay where they are, the page says where) or roll back.
     cancel_rolls_back = models.BooleanField(default=False)
+    # Paused: the steps in flight finish and no further one starts until it
+    # is resumed (a rollback, once begun, is never held). Who and when: RolloutEvent.
+    paused = models.BooleanField(default=False)
+    # What was pressed at the manual gate; the engine acts on it at its next decision.
+    gate_decision = models.CharField(max_length=8, blank=True, choices=GateDecision.choices)
     decisions = models.TextField(blank=True, help_text="What the rollout decided, one line each, as it went.")
     # Two-person approval (protected clusters, approval.py): the deadline is
     # fixed when asked, so changing the cluster's expiry later does not move it.

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from images.models.rollout import BAD, DONE, IN_FLIGHT, Phase, Rollout, RolloutStatus, RolloutStep, StepStatus
+from images.models.rollout import (BAD, DONE, IN_FLIGHT, GateDecision, Phase, Rollout, RolloutStatus, RolloutStep,
+                                   StepStatus)
+from images.models.rollout_event import EventKind, RolloutEvent
 from nodes.models import FenceRestart
 from nodes.models.fence_restart import Outcome
 
@@ -33,7 +35,8 @@ def advance(rollout_id) -> Decision:
         if rollout.is_finished:
             return decision
         {RolloutStatus.PLANNED: _distributing, RolloutStatus.DISTRIBUTING: _distributing,
-         RolloutStatus.ACTIVATING: _activating, RolloutStatus.ROLLING_BACK: _rolling_back}[rollout.status](
+         RolloutStatus.ACTIVATING: _activating, RolloutStatus.ROLLING_BACK: _rolling_back,
+         RolloutStatus.AWAITING_GATE: _at_gate}[rollout.status](
             rollout, decision)
         rollout.save()
     return decision
@@ -55,6 +58,10 @@ def _steps(rollout, *phases) -> list[RolloutStep]:
 
 
 def _limit(rollout, total: int) -> int:
+    # Paused: the steps in flight finish, no further one starts. A rollback
+    # is never held (as cancel never stops one): the config goes back first.
+    if rollout.paused and rollout.status != RolloutStatus.ROLLING_BACK:
+        return 0
     return rollout.in_flight.of(total)
 
 
@@ -189,6 +196,8 @@ def _activating(rollout, decision: Decision) -> None:
     else:
         # Batches in order: the next starts only when the one before is done.
         current = min((step.batch for step in work if step.status not in DONE), default=None)
+        if current is not None and _held_at_gate(rollout, work, current):
+            return
         if current is not None:
             _launch(decision, [step for step in work if step.batch == current], limit)
     if all(step.status in DONE for step in work):
@@ -200,6 +209,37 @@ def _activating(rollout, decision: Decision) -> None:
 
 
 RELOADS_NOTE = "every DEA reloads on it (3.0.1+)"
+
+
+def _held_at_gate(rollout, work, batch: int) -> bool:
+    """The manual gate (3.0 with canaries): once the canaries (batch 0) all
+    succeeded, no later batch starts until someone presses Continue."""
+    if not rollout.manual_gate or rollout.canaries == 0 or batch == 0 or rollout.gate_decision == GateDecision.CONTINUE:
+        return False
+    rollout.status = RolloutStatus.AWAITING_GATE
+    canaries = _addresses([step for step in work if step.batch == 0])
+    decide(rollout, f"the canaries succeeded ({canaries}): waiting at the manual gate for Continue or Roll back")
+    RolloutEvent.record(rollout, EventKind.GATE_WAITING, reason=f"canaries succeeded on {canaries}")
+    return True
+
+
+def _at_gate(rollout, decision: Decision) -> None:
+    """Waiting at the manual gate: what was pressed (manual_gate.py) or a
+    cancel. Nothing else moves it: no step is in flight here."""
+    if rollout.gate_decision == GateDecision.ROLL_BACK:
+        work = _steps(rollout, *WORK_PHASES)
+        _skip_pending(work)
+        if rollout.previous_image:
+            _roll_back(rollout, decision, "Roll back pressed at the manual gate")
+        else:
+            finish(rollout, RolloutStatus.CANCELLED, "Roll back pressed at the manual gate, but the image it replaced "
+                                                     "is unknown: " + _where_it_stopped(rollout, work))
+        return
+    if rollout.gate_decision == GateDecision.CONTINUE or rollout.cancel_requested:
+        rollout.status = RolloutStatus.ACTIVATING
+        if rollout.gate_decision == GateDecision.CONTINUE:
+            decide(rollout, "Continue pressed at the manual gate: the next batches start")
+        _activating(rollout, decision)
 
 
 def _cancelled_after_config(rollout, decision: Decision, work) -> bool:

@@ -14,6 +14,9 @@ class RolloutForm(forms.Form):
     health_wait = forms.IntegerField(min_value=0, max_value=3600, initial=5,
                                      help_text="Seconds fence must stay RUNNING on the new image.")
     auto_rollback = forms.BooleanField(required=False, initial=True, help_text="On failure, set the config back and restart the switched nodes.")
+    manual_gate = forms.BooleanField(required=False, initial=False, label="Manual gate after the canaries",
+                                     help_text="After the canaries succeed, wait until someone presses Continue or "
+                                               "Roll back on the rollout's page (3.0, canaries > 0).")
 
     def __init__(self, *args, require_reason: bool = True, **kwargs):
         # "Show the plan" reads only the strategy: no reason is asked for yet.

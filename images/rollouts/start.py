@@ -15,7 +15,8 @@ class RolloutRefused(Exception):
 
 def start(*, cluster, target_image: str, target_pull: str, target=None, kind=RolloutKind.ROLLOUT, undoes=None,
           user, reason: str, canaries: int = 1, max_in_flight: "str | planning.MaxInFlight" = "1", failure_threshold: int = 0,
-          health_wait: int = 5, auto_rollback: bool = True, distribute_only: bool = False) -> Rollout:
+          health_wait: int = 5, auto_rollback: bool = True, distribute_only: bool = False,
+          manual_gate: bool = False) -> Rollout:
     if not reason.strip():
         raise RolloutRefused("A reason is required: it goes into the audit history of every fence restart.")
     try:
@@ -28,6 +29,9 @@ def start(*, cluster, target_image: str, target_pull: str, target=None, kind=Rol
             references.parse(ref)
         except ValueError as error:
             raise RolloutRefused(f"The {what} is not an image reference ({error}); nothing was started.") from None
+    gate_refused = _gate_refusal(cluster, canaries, distribute_only) if manual_gate else ""
+    if gate_refused:
+        raise RolloutRefused(gate_refused)
     if cluster.core_node is None or not cluster.core_node.is_trusted:
         raise RolloutRefused(f"The Core node {cluster.core_address} is not trusted: the config is set through it.")
     try:
@@ -49,7 +53,8 @@ def start(*, cluster, target_image: str, target_pull: str, target=None, kind=Rol
                 cluster=cluster, target=target, target_image=target_image, target_pull=target_pull, kind=kind,
                 undoes=undoes, requested_by=user, requested_by_username=user.get_username(), reason=reason,
                 canaries=canaries, max_in_flight=str(in_flight), failure_threshold=failure_threshold,
-                health_wait=health_wait, auto_rollback=auto_rollback, distribute_only=distribute_only)
+                health_wait=health_wait, auto_rollback=auto_rollback, distribute_only=distribute_only,
+                manual_gate=manual_gate)
             RolloutStep.objects.bulk_create(
                 RolloutStep(rollout=rollout, node=node, phase=Phase.PULL, batch=plan.batch_of(node), image=target_image)
                 for node in plan.nodes)
@@ -57,6 +62,18 @@ def start(*, cluster, target_image: str, target_pull: str, target=None, kind=Rol
     except IntegrityError:
         raise RolloutRefused(f"{cluster} already has a rollout in progress: wait for it, or cancel it.") from None
     return rollout
+
+
+def _gate_refusal(cluster, canaries: int, distribute_only: bool) -> str:
+    """The manual gate waits after the canaries: a strategy without canaries has no such moment."""
+    if distribute_only:
+        return "A manual gate waits after the canaries, and a distribution activates nothing: nothing was started."
+    if cluster.fence_reloads_on_change:
+        return (f"A manual gate waits after the canaries, and {cluster} reloads every DEA at once on the config "
+                "(3.0.1+): there are no canaries to wait after. Nothing was started.")
+    if canaries == 0:
+        return "A manual gate waits after the canaries: set at least one canary. Nothing was started."
+    return ""
 
 
 def rollout_version(version, **options) -> Rollout:

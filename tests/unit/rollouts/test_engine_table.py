@@ -41,6 +41,10 @@ class Row:
     cancel: str = ""  # "", "stop" (stop here) or "rollback" (stop and roll back)
     expect_steps: dict = field(default_factory=dict)  # phase -> letters after advance()
     previous_image: str = PREVIOUS
+    paused: bool = False
+    manual_gate: bool = False
+    gate_decision: str = ""  # "", "continue" or "rollback": what was pressed at the manual gate
+    status: str = ""  # the rollout's status when not drawn from its phases (awaiting_gate)
 
 
 def build(row: Row) -> Rollout:
@@ -48,13 +52,14 @@ def build(row: Row) -> Rollout:
     core = Node.objects.create(cluster=cluster, address=CORE, roles=["primary"])
     deas = [Node.objects.create(cluster=cluster, address=a, roles=["dea"]) for a in DEAS]
     phases = set(row.steps)
-    status = (RolloutStatus.ROLLING_BACK if phases & {Phase.REVERT, Phase.REVERT_CONFIG}
-              else RolloutStatus.ACTIVATING if phases - {Phase.PULL} else RolloutStatus.DISTRIBUTING)
+    status = row.status or (RolloutStatus.ROLLING_BACK if phases & {Phase.REVERT, Phase.REVERT_CONFIG}
+                            else RolloutStatus.ACTIVATING if phases - {Phase.PULL} else RolloutStatus.DISTRIBUTING)
     rollout = Rollout.objects.create(
         cluster=cluster, target_image=TARGET, target_pull=TARGET, previous_image=row.previous_image,
         requested_by_username="ops", reason="fix", canaries=row.canaries, max_in_flight=row.max_in_flight,
         failure_threshold=row.failure_threshold, auto_rollback=row.auto_rollback, status=status,
-        cancel_requested=bool(row.cancel), cancel_rolls_back=row.cancel == "rollback")
+        cancel_requested=bool(row.cancel), cancel_rolls_back=row.cancel == "rollback", paused=row.paused,
+        manual_gate=row.manual_gate, gate_decision=row.gate_decision)
     for phase, letters in row.steps.items():
         nodes = [core] if phase in (Phase.CONFIG, Phase.REVERT_CONFIG) else deas
         image = PREVIOUS if phase in (Phase.REVERT, Phase.REVERT_CONFIG) else TARGET
@@ -199,6 +204,65 @@ ROWS = [
         RolloutStatus.ROLLING_BACK, {(Phase.REVERT, a) for a in DEAS}, behaviour="3.0.1", max_in_flight="3"),
     Row("3.4 behaves as 3.0.1", {**RELOAD_PHASES, Phase.OBSERVE: "sss"}, RolloutStatus.SUCCEEDED, behaviour="3.4",
         reason=f"3 node(s) run {TARGET}"),
+    # Paused: the steps in flight finish, no further one starts; cancel and a rollback still act
+    Row("paused: no pull starts", {Phase.PULL: "ppp"}, RolloutStatus.DISTRIBUTING, paused=True,
+        expect_steps={Phase.PULL: "ppp"}),
+    Row("paused: the pull in flight finishes, no next one", {Phase.PULL: "srp"}, RolloutStatus.DISTRIBUTING,
+        paused=True, expect_steps={Phase.PULL: "srp"}),
+    Row("paused: every pull done, the smoke test waits", {Phase.PULL: "sss"}, RolloutStatus.ACTIVATING, paused=True,
+        expect_steps={Phase.SMOKE: "p", Phase.CONFIG: "p", Phase.RESTART: "ppp"}),
+    Row("paused: the config set waits", {**RESTART_PHASES, Phase.CONFIG: "p", Phase.RESTART: "ppp"},
+        RolloutStatus.ACTIVATING, paused=True, expect_steps={Phase.CONFIG: "p"}),
+    Row("paused: the next batch waits", {**RESTART_PHASES, Phase.RESTART: "spp"}, RolloutStatus.ACTIVATING,
+        paused=True, expect_steps={Phase.RESTART: "spp"}),
+    Row("paused: the restart in flight finishes, no next one", {**RESTART_PHASES, Phase.RESTART: "srp"},
+        RolloutStatus.ACTIVATING, paused=True, batches="012", expect_steps={Phase.RESTART: "srp"}),
+    Row("paused: the last step in flight ends it", {**RESTART_PHASES, Phase.RESTART: "sss"}, RolloutStatus.SUCCEEDED,
+        paused=True, reason=f"3 node(s) run {TARGET}"),
+    Row("paused: stop here still ends it", {**RESTART_PHASES, Phase.RESTART: "spp"}, RolloutStatus.CANCELLED,
+        paused=True, cancel="stop", reason="fence restarted onto it on 10.0.0.21; still running"),
+    Row("paused: stop and roll back is not held", {**RESTART_PHASES, Phase.RESTART: "spp"}, RolloutStatus.ROLLING_BACK,
+        {(Phase.REVERT_CONFIG, CORE)}, paused=True, cancel="rollback", expect_steps={Phase.RESTART: "skk"}),
+    Row("paused: a failure past the threshold still rolls back", {**RESTART_PHASES, Phase.RESTART: "sfp"},
+        RolloutStatus.ROLLING_BACK, {(Phase.REVERT_CONFIG, CORE)}, paused=True, expect_steps={Phase.REVERT: "pp"}),
+    Row("paused: the revert restarts are not held", {**RESTART_PHASES, Phase.RESTART: "fsk", Phase.REVERT_CONFIG: "s",
+                                                     Phase.REVERT: "pp"},
+        RolloutStatus.ROLLING_BACK, {(Phase.REVERT, DEAS[0]), (Phase.REVERT, DEAS[1])}, batches="001", canaries=2,
+        paused=True),
+    # Manual gate after the canaries (3.0)
+    Row("gate: the canary runs first", {**RESTART_PHASES, Phase.RESTART: "ppp"}, RolloutStatus.ACTIVATING,
+        {(Phase.RESTART, DEAS[0])}, manual_gate=True),
+    Row("gate: the canary succeeded, it waits", {**RESTART_PHASES, Phase.RESTART: "spp"}, RolloutStatus.AWAITING_GATE,
+        manual_gate=True, reason="the canaries succeeded (10.0.0.21): waiting at the manual gate",
+        expect_steps={Phase.RESTART: "spp"}),
+    Row("gate: it waits for every canary", {**RESTART_PHASES, Phase.RESTART: "srp"}, RolloutStatus.ACTIVATING,
+        batches="001", canaries=2, manual_gate=True, expect_steps={Phase.RESTART: "srp"}),
+    Row("gate: a failed canary rolls back without waiting", {**RESTART_PHASES, Phase.RESTART: "fpp"},
+        RolloutStatus.ROLLING_BACK, {(Phase.REVERT_CONFIG, CORE)}, manual_gate=True, expect_steps={Phase.RESTART: "fkk"}),
+    Row("gate: waiting, nothing pressed, nothing starts", {**RESTART_PHASES, Phase.RESTART: "spp"},
+        RolloutStatus.AWAITING_GATE, status=RolloutStatus.AWAITING_GATE, manual_gate=True),
+    Row("gate: Continue starts the next batch", {**RESTART_PHASES, Phase.RESTART: "spp"}, RolloutStatus.ACTIVATING,
+        {(Phase.RESTART, DEAS[1]), (Phase.RESTART, DEAS[2])}, status=RolloutStatus.AWAITING_GATE, manual_gate=True,
+        gate_decision="continue", reason="Continue pressed at the manual gate"),
+    Row("gate: once passed, the batches go on", {**RESTART_PHASES, Phase.RESTART: "ssp"}, RolloutStatus.ACTIVATING,
+        {(Phase.RESTART, DEAS[2])}, batches="012", manual_gate=True, gate_decision="continue"),
+    Row("gate: Continue while paused starts nothing", {**RESTART_PHASES, Phase.RESTART: "spp"},
+        RolloutStatus.ACTIVATING, status=RolloutStatus.AWAITING_GATE, manual_gate=True, gate_decision="continue",
+        paused=True),
+    Row("gate: Roll back takes the rollback path", {**RESTART_PHASES, Phase.RESTART: "spp"},
+        RolloutStatus.ROLLING_BACK, {(Phase.REVERT_CONFIG, CORE)}, status=RolloutStatus.AWAITING_GATE,
+        manual_gate=True, gate_decision="rollback", reason=f"Roll back pressed at the manual gate; rolling back to {PREVIOUS}",
+        expect_steps={Phase.RESTART: "skk", Phase.REVERT: "p"}),
+    Row("gate: Roll back with the image it replaced unknown stops", {**RESTART_PHASES, Phase.RESTART: "spp"},
+        RolloutStatus.CANCELLED, status=RolloutStatus.AWAITING_GATE, manual_gate=True, gate_decision="rollback",
+        previous_image="", reason="the image it replaced is unknown"),
+    Row("gate: stop here at the gate says where each node is", {**RESTART_PHASES, Phase.RESTART: "spp"},
+        RolloutStatus.CANCELLED, status=RolloutStatus.AWAITING_GATE, manual_gate=True, cancel="stop",
+        reason="fence restarted onto it on 10.0.0.21; still running"),
+    Row("gate: stop and roll back at the gate", {**RESTART_PHASES, Phase.RESTART: "spp"}, RolloutStatus.ROLLING_BACK,
+        {(Phase.REVERT_CONFIG, CORE)}, status=RolloutStatus.AWAITING_GATE, manual_gate=True, cancel="rollback"),
+    Row("gate: only canaries, nothing to wait before", {**RESTART_PHASES, Phase.RESTART: "sss"},
+        RolloutStatus.SUCCEEDED, batches="000", canaries=3, manual_gate=True),
 ]
 
 

@@ -150,3 +150,20 @@ def test_build_with_no_worker_alive_says_so(admin_client, fleet_in_db, clean_que
     assert refused(page) == ["No RQ worker is running for the 'default' queue, so nothing was queued. "
                              "Start one with `manage.py rqworker-pool` (README: Running the workers)."]
     assert ImageVersion.objects.get(pk=version.pk).status == Status.DRAFT
+
+
+@pytest.mark.parametrize("behaviour, canaries, message", [
+    ("3.0", "0", "A manual gate waits after the canaries: set at least one canary. Nothing was started."),
+    ("3.0.1", "1", "A manual gate waits after the canaries, and prod reloads every DEA at once on the config (3.0.1+): "
+                   "there are no canaries to wait after. Nothing was started."),
+])
+def test_a_manual_gate_without_canaries_is_refused(admin_client, fleet_in_db, worker, behaviour, canaries, message):
+    Cluster.objects.filter(pk=fleet_in_db.pk).update(kato_behaviour=behaviour)
+    page = act(admin_client, "roll_out", pushed(fleet_in_db), **{**START, "canaries": canaries, "manual_gate": "on"})
+    assert refused(page) == [message]
+    assert not Rollout.objects.exists() and worker.count == 0
+
+
+def test_a_manual_gate_is_kept_with_the_strategy(admin_client, fleet_in_db, worker):
+    act(admin_client, "roll_out", pushed(fleet_in_db), **{**START, "manual_gate": "on"})
+    assert Rollout.objects.get().manual_gate
