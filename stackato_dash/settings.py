@@ -57,6 +57,14 @@ INSTALLED_APPS = [
     "sandbox",
     # Login brute-force limit (AXES_* below).
     "axes",
+    # The token API under /api/ (api/): Django REST framework, knox tokens
+    # (only a digest is stored), the OpenAPI schema and its Swagger UI served
+    # from the sidecar package (no CDN).
+    "rest_framework",
+    "knox",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -229,4 +237,42 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}
+
+# The API (api/, README: API). Token authentication only: no session, so no
+# CSRF question and no browser cookie can act through it. A token is stored
+# as its SHA-512 digest (knox), shown once, revocable, and always expires:
+# after API_TOKEN_MAX_DAYS at most (its owner picks fewer when making it).
+API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=365)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["knox.auth.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ConsoleRole"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 100,
+}
+REST_KNOX = {
+    "TOKEN_TTL": None,  # set per token when it is made (api/token_admin.py)
+    "AUTH_HEADER_PREFIX": "Token",
+    # Recognisable in a leaked log or a repository (secret scanners).
+    "TOKEN_PREFIX": "sdash_",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "stackato_dash API",
+    "DESCRIPTION": "The console's operations for pipelines: clusters, nodes, image versions, rollouts and the "
+                   "fence restart audit. Send `Authorization: Token <token>`; make a token in the console "
+                   "(API tokens). Each call needs the same permission as in the console.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Three "status" choice sets: each its own name in the schema.
+    "ENUM_NAME_OVERRIDES": {"ImageVersionStatus": "images.models.status.Status",
+                            "RolloutStatus": "images.models.rollout.RolloutStatus",
+                            "StepStatus": "images.models.rollout.StepStatus"},
 }

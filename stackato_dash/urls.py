@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from stackato_dash.metrics.view import metrics
@@ -14,4 +14,6 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
     path("metrics", metrics, name="metrics"),
+    # The token API and its OpenAPI schema (api/, README: API).
+    path("api/", include("api.urls")),
 ]

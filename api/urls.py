@@ -1,0 +1,23 @@
+"""/api/: the operations (a router over the viewsets), the OpenAPI schema
+and its Swagger UI (served from drf-spectacular-sidecar's static files)."""
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from api.views.fleet import ClusterViewSet, FenceRestartViewSet, NodeViewSet
+from api.views.images import ImageVersionViewSet
+from api.views.rollouts import RolloutViewSet
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False  # the schema is the index
+router.register("clusters", ClusterViewSet, basename="cluster")
+router.register("nodes", NodeViewSet, basename="node")
+router.register("image-versions", ImageVersionViewSet, basename="imageversion")
+router.register("rollouts", RolloutViewSet, basename="rollout")
+router.register("fence-restarts", FenceRestartViewSet, basename="fencerestart")
+
+urlpatterns = [
+    path("", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]

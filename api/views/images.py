@@ -1,0 +1,97 @@
+"""Image versions: list and read them, make a draft, queue its build and its
+push, read its build/push log. Through images/drafts.py and
+images/admin/actions.queue_versions, as the admin and `manage.py image` do."""
+import json
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from api import refusal
+from api.pagination import Pages
+from api.permissions import RolePermissions
+from api.serializers import ImageVersionSerializer, LogLineSerializer, NewDraftSerializer, RefusalSerializer
+from images import drafts
+from images.admin.actions import queue_versions
+from images.models import ImageVersion, Status
+from nodes.models import Cluster
+from stackato_dash import queueing
+
+VIEW = ("images.view_imageversion",)
+LOG_PAGE = 2000  # lines in one answer, as the console's live log polls them
+REFUSED = {409: OpenApiResponse(RefusalSerializer, description="Refused: nothing was queued; detail says why.")}
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[OpenApiParameter("cluster", str, description="Only this cluster (its name)."),
+                                   OpenApiParameter("status", str, enum=Status.values)]),
+    create=extend_schema(operation_id="image_versions_new_draft", request=NewDraftSerializer, responses={
+        201: ImageVersionSerializer, 400: OpenApiResponse(RefusalSerializer, description="Nothing was created.")}),
+    build=extend_schema(operation_id="image_versions_build", request=None, responses={202: ImageVersionSerializer, **REFUSED}),
+    push=extend_schema(operation_id="image_versions_push", request=None, responses={202: ImageVersionSerializer, **REFUSED}),
+    log=extend_schema(operation_id="image_versions_log", parameters=[OpenApiParameter("after", int, description="Lines after this number.")],
+                      responses=LogLineSerializer(many=True)),
+)
+class ImageVersionViewSet(RolePermissions, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    permissions = {"list": VIEW, "retrieve": VIEW, "log": VIEW, "create": ("images.add_imageversion",),
+                   "build": ("images.build_imageversion",), "push": ("images.push_imageversion",)}
+    serializer_class = ImageVersionSerializer
+    pagination_class = Pages
+
+    def get_queryset(self):
+        versions = ImageVersion.objects.select_related("cluster").prefetch_related("run_steps").order_by("-created_at")
+        if "cluster" in self.request.query_params:
+            versions = versions.filter(cluster__name=self.request.query_params["cluster"])
+        if "status" in self.request.query_params:
+            versions = versions.filter(status=self.request.query_params["status"])
+        return versions
+
+    def create(self, request):
+        """A draft version: FROM (or a built parent), RUN lines, CMD."""
+        given = NewDraftSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        cluster = Cluster.objects.filter(name=data["cluster"]).first()
+        if cluster is None:
+            return refusal.invalid(f"No cluster named {data['cluster']!r}.")
+        try:
+            version = drafts.create_draft(
+                request.user, cluster=cluster, repository=data["repository"], tag=data["tag"],
+                from_reference=data["from_reference"], parent=data["parent"] or "", run=data["run"],
+                cmd=json.dumps(data["cmd"]) if data["cmd"] is not None else "", notes=data["notes"])
+        except drafts.DraftRefused as error:
+            return refusal.invalid(str(error))
+        return Response(self.get_serializer(self.get_queryset().get(pk=version.pk)).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def build(self, request, pk=None):
+        """Queue its build (once: a tag is never rebuilt)."""
+        return self._queue(self.get_object(), "build")
+
+    @action(detail=True, methods=["post"])
+    def push(self, request, pk=None):
+        """Queue its push to the cluster registry (once)."""
+        return self._queue(self.get_object(), "push")
+
+    def _queue(self, version, kind: str):
+        try:
+            queued, refused = queue_versions([version], kind)
+        except queueing.NoWorker as error:
+            return refusal.conflict(str(error))
+        if refused:
+            return refusal.conflict(refused[0])
+        version = self.get_queryset().get(pk=version.pk)
+        return Response(self.get_serializer(version).data, status=status.HTTP_202_ACCEPTED)
+
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def log(self, request, pk=None):
+        """Its build and push log, from line `after` on (poll while it runs)."""
+        version = self.get_object()
+        try:
+            after = max(int(request.query_params.get("after", "0")), 0)
+        except ValueError:
+            raise ValidationError({"after": "A line number."}) from None
+        lines = version.log_lines.filter(number__gt=after).order_by("number").values("number", "text")[:LOG_PAGE]
+        return Response(LogLineSerializer(lines, many=True).data)
