@@ -37,8 +37,9 @@ from stackato_dash import queueing
 
 # Sweeps each pass also runs, by dotted path so this app does not import the
 # apps whose jobs it watches (as with the jobs' own on_lost/requeue hooks):
-# fence restart rows left open with no step left to complete them.
-SWEEPS = ("images.rollouts.open_restarts.look_at_open_restarts",)
+# fence restart rows left open with no step left to complete them; approval
+# requests past their deadline, and rollouts whose maintenance window opened.
+SWEEPS = ("images.rollouts.open_restarts.look_at_open_restarts", "images.rollouts.governance.sweep")
 HEARTBEATS_MISSED = 3  # beats a running job's worker may miss before the job counts as lost
 QUEUED_GRACE = timedelta(seconds=10)  # a row is written just before its job reaches Redis
 ENDED_BY_RQ = (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, JobStatus.FINISHED)

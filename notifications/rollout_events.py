@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models.signals import post_init, post_save
 from rq import Retry
 
-from images.models.rollout import Rollout, RolloutStatus
+from images.models.rollout import NOT_STARTED, Rollout, RolloutStatus
 from notifications import delivery
 from notifications.models import Channel, Delivery, DeliveryStatus, Event, MailNotification, Webhook
 from stackato_dash import queueing
@@ -37,7 +37,11 @@ def _remember_status(sender, instance, **kwargs):
 
 def _status_saved(sender, instance, created, **kwargs):
     before, instance._announced_status = getattr(instance, "_announced_status", None), instance.status
-    if created:
+    if created and instance.status == RolloutStatus.AWAITING_APPROVAL:
+        announce(instance, Event.APPROVAL_NEEDED)
+    elif created and instance.status == RolloutStatus.WAITING_FOR_WINDOW:
+        return  # announced as started when its window opens (or it is overridden)
+    elif created or (instance.status != before and before in NOT_STARTED and instance.status == RolloutStatus.PLANNED):
         announce(instance, Event.STARTED)
     elif instance.status != before and instance.status in ENDINGS:
         announce(instance, ENDINGS[instance.status])

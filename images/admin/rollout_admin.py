@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from images.admin import rollout_interventions, rollout_progress
+from images.admin import rollout_governance, rollout_interventions, rollout_progress
 from images.admin.rollout_confirmation import confirm_and_start
 from images.models.rollout import Rollout, RolloutKind
 from images.rollouts import cancel as cancelling
@@ -43,10 +43,11 @@ class RolloutAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         fragment = self.admin_site.admin_view(self.progress_view)
-        return [path("<uuid:object_id>/progress/", fragment, name="images_rollout_progress"), *super().get_urls()]
+        return [path("<uuid:object_id>/progress/", fragment, name="images_rollout_progress"),
+                *rollout_governance.urls(self), *super().get_urls()]
 
     def _progress_context(self, request, rollout):
-        return {"rollout": rollout, **rollout_progress.progress(rollout),
+        return {"rollout": rollout, **rollout_progress.progress(rollout), **rollout_governance.context(request, rollout),
                 "can_cancel": not rollout.is_finished and self.has_activate_permission(request),
                 "intervention_buttons": rollout_interventions.buttons(rollout, self.has_activate_permission(request)),
                 "progress_url": reverse("admin:images_rollout_progress", args=[rollout.pk]),

@@ -7,10 +7,14 @@ from django.core.management.base import CommandError
 from django.db.models import Count
 
 from images.models import BuildLogLine, ImageVersion, Rollout
-from images.models.rollout import DONE
+from images.models.rollout import DONE, NOT_STARTED, RolloutStatus
 from images.models.status import RUNNING_STATES, Status
+from images.rollouts import windows
 
 TIMED_OUT = 3  # exit status: still running when --timeout ran out
+# Exit status of `rollout wait` (and start --wait) when the rollout waits on a
+# person (approval) or a maintenance window: a pipeline is not held for hours.
+NOT_STARTED_EXIT = 4
 
 
 def describe_rollout(rollout) -> dict:
@@ -21,18 +25,34 @@ def describe_rollout(rollout) -> dict:
             "status_reason": rollout.status_reason, "target_image": rollout.target_image,
             "previous_image": rollout.previous_image, "requested_by": rollout.requested_by_username,
             "reason": rollout.reason, "finished": rollout.is_finished, "steps": steps,
-            "created_at": rollout.created_at, "finished_at": rollout.finished_at}
+            "created_at": rollout.created_at, "finished_at": rollout.finished_at,
+            "waiting_for": waiting_for(rollout)}
+
+
+def waiting_for(rollout) -> str:
+    """What a rollout that has not started waits on, said plainly ('' if it does not wait)."""
+    if rollout.status == RolloutStatus.AWAITING_APPROVAL:
+        return (f"awaiting approval: {rollout.cluster} is protected; a second Release manager (not "
+                f"{rollout.requested_by_username}) must approve it on its page before "
+                f"{rollout.approval_expires_at:%Y-%m-%d %H:%M:%S} UTC")
+    if rollout.status == RolloutStatus.WAITING_FOR_WINDOW:
+        return f"waiting for its maintenance window: {windows.waiting_note(rollout.cluster)}"
+    return ""
 
 
 def rollout_text(document: dict) -> str:
     steps = "; ".join(f"{phase}: " + ", ".join(f"{n} {status}" for status, n in counts.items())
                       for phase, counts in document["steps"].items()) or "no steps yet"
     reason = f" ({document['status_reason']})" if document["status_reason"] else ""
+    if document.get("waiting_for"):
+        reason = f" ({document['waiting_for']})"
     return (f"rollout {document['id']} on {document['cluster']}: {document['status']}{reason}\n"
             f"  {document['previous_image'] or '?'} -> {document['target_image']}\n  {steps}")
 
 
-def wait_for_rollout(rollout_id, output, *, timeout: float, interval: float) -> Rollout:
+def wait_for_rollout(rollout_id, output, *, timeout: float, interval: float, keep_waiting: bool = False) -> Rollout:
+    """Until it ends. A rollout awaiting approval or its window ends the wait
+    at once with NOT_STARTED_EXIT, unless keep_waiting (then --timeout bounds it)."""
     deadline = time.monotonic() + timeout
     while True:
         rollout = Rollout.objects.select_related("cluster").get(pk=rollout_id)
@@ -42,6 +62,9 @@ def wait_for_rollout(rollout_id, output, *, timeout: float, interval: float) -> 
         output.progress(done, total, f"{rollout.status}: {last}" if last else rollout.status)
         if rollout.is_finished:
             return rollout
+        if rollout.status in NOT_STARTED and not keep_waiting:
+            raise CommandError(f"{rollout} is {waiting_for(rollout)}. Not waiting for that "
+                               "(--keep-waiting waits, up to --timeout).", returncode=NOT_STARTED_EXIT)
         if time.monotonic() >= deadline:
             raise CommandError(f"{rollout} is still {rollout.status} after {timeout:g} s.", returncode=TIMED_OUT)
         time.sleep(interval)

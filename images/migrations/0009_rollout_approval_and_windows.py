@@ -10,9 +10,12 @@ from django.conf import settings
 from django.db import migrations, models
 
 from images import rollout_event_triggers as triggers
+from nodes import role_grants
 
 _vendor_sql = import_module("nodes.migrations.0004_fencerestart_cluster_name_and_triggers")  # its RunSQLOn
 
+# Every role reads the governance record (auditors have the Viewer role).
+GRANTS = {role: ["images.view_rolloutevent"] for role in ("Viewer", "Operator", "Release manager")}
 UNFINISHED = ('awaiting_approval', 'waiting_for_window', 'planned', 'distributing', 'activating', 'rolling_back')
 
 
@@ -22,6 +25,8 @@ class Migration(migrations.Migration):
         ('images', '0008_registry_provisioning_run_status'),
         ('nodes', '0012_cluster_protection_and_windows'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ('auth', '0012_alter_user_first_name_max_length'),
+        ('contenttypes', '0002_remove_content_type_name'),
     ]
 
     operations = [
@@ -73,4 +78,6 @@ class Migration(migrations.Migration):
         ),
         _vendor_sql.RunSQLOn("sqlite", triggers.SQLITE_CREATE, triggers.SQLITE_DROP),
         _vendor_sql.RunSQLOn("postgresql", triggers.POSTGRESQL_CREATE, triggers.POSTGRESQL_DROP),
+        migrations.RunPython(lambda apps, schema_editor: role_grants.grant(apps, GRANTS),
+                             lambda apps, schema_editor: role_grants.revoke(apps, GRANTS)),
     ]

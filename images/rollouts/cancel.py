@@ -5,7 +5,7 @@ operator chooses: stop here (the rollout page then says which nodes run the
 target and which config the cluster has) or stop and roll back."""
 from django.db import transaction
 
-from images.models.rollout import Phase, Rollout, RolloutStatus, StepStatus
+from images.models.rollout import NOT_STARTED, Phase, Rollout, RolloutStatus, StepStatus
 from images.rollouts import engine
 from images.rollouts.jobs import enqueue_advance
 
@@ -57,6 +57,13 @@ def request(rollout, *, roll_back: bool) -> str:
         why_not = refusal(locked)
         if why_not:
             raise CancelRefused(f"{locked}: {why_not}.")
+        if locked.status in NOT_STARTED:
+            # Nothing ran and no step is in flight: it ends here, freeing the cluster.
+            locked.steps.filter(status=StepStatus.PENDING).update(status=StepStatus.SKIPPED)
+            engine.finish(locked, RolloutStatus.CANCELLED, f"cancelled while {locked.get_status_display()}: "
+                                                           "nothing was changed on the cluster")
+            locked.save(update_fields=["status", "status_reason", "finished_at", "decisions"])
+            return f"{locked}: cancelled before it started; nothing was changed."
         locked.cancel_requested, locked.cancel_rolls_back = True, roll_back
         engine.decide(locked, "cancel requested: " + ("stop and roll back" if roll_back else "stop here"))
         locked.save(update_fields=["cancel_requested", "cancel_rolls_back", "decisions"])

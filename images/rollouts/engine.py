@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from images.models.rollout import (BAD, DONE, IN_FLIGHT, GateDecision, Phase, Rollout, RolloutStatus, RolloutStep,
+from images.models.rollout import (BAD, DONE, IN_FLIGHT, NOT_STARTED, GateDecision, Phase, Rollout, RolloutStatus, RolloutStep,
                                    StepStatus)
 from images.models.rollout_event import EventKind, RolloutEvent
 from nodes.models import FenceRestart
@@ -32,8 +32,8 @@ def advance(rollout_id) -> Decision:
     decision = Decision(rollout_id)
     with transaction.atomic():
         rollout = Rollout.objects.select_for_update().select_related("cluster").get(pk=rollout_id)
-        if rollout.is_finished:
-            return decision
+        if rollout.is_finished or rollout.status in NOT_STARTED:
+            return decision  # nothing to decide (NOT_STARTED: approval.py, windows.py start it)
         {RolloutStatus.PLANNED: _distributing, RolloutStatus.DISTRIBUTING: _distributing,
          RolloutStatus.ACTIVATING: _activating, RolloutStatus.ROLLING_BACK: _rolling_back,
          RolloutStatus.AWAITING_GATE: _at_gate}[rollout.status](

@@ -4,7 +4,7 @@ from django.db import IntegrityError, transaction
 
 from images import name_collisions, references
 from images.models.rollout import Phase, Rollout, RolloutKind, RolloutStep
-from images.rollouts import jobs, pull_check
+from images.rollouts import governance, pull_check
 from images.rollouts import plan as planning
 from stackato_dash import queueing
 
@@ -54,11 +54,12 @@ def start(*, cluster, target_image: str, target_pull: str, target=None, kind=Rol
                 undoes=undoes, requested_by=user, requested_by_username=user.get_username(), reason=reason,
                 canaries=canaries, max_in_flight=str(in_flight), failure_threshold=failure_threshold,
                 health_wait=health_wait, auto_rollback=auto_rollback, distribute_only=distribute_only,
+                **governance.initial_fields(cluster),
                 manual_gate=manual_gate)
             RolloutStep.objects.bulk_create(
                 RolloutStep(rollout=rollout, node=node, phase=Phase.PULL, batch=plan.batch_of(node), image=target_image)
                 for node in plan.nodes)
-            jobs.enqueue_advance(rollout.pk)
+            governance.begin(rollout)  # awaits approval, waits for a window, or is queued
     except IntegrityError:
         raise RolloutRefused(f"{cluster} already has a rollout in progress: wait for it, or cancel it.") from None
     return rollout

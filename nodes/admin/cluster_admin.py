@@ -7,6 +7,7 @@ from django.urls import path, reverse
 from nodes import importer, jobs
 from nodes.admin import plans
 from nodes.admin.enqueue import enqueue_for_each
+from nodes.admin.maintenance_window_inline import MaintenanceWindowInline
 from nodes.models import Cluster, Node
 from nodes.models.node import Drift
 from stackato_dash.admin_confirmation import confirmation_page, confirmed
@@ -18,12 +19,15 @@ class ClusterAdmin(admin.ModelAdmin):
     readonly_fields = ["last_import_at", "last_import_error", "drift_summary", "desired_image", "desired_image_since"]
     search_fields = ["name", "core_address", "api_endpoint"]
     actions = ["import_nodes", "refresh_facts"]
+    inlines = [MaintenanceWindowInline]
 
     # What decides how a rollout goes (reload or restart, canaries or not,
     # which key names the image, where nodes pull from) is the Release
     # manager's: others see it read-only on an existing cluster, and being
     # read-only it is left out of the form, so a POSTed value is ignored.
-    STEERING_FIELDS = ["kato_behaviour", "config_component", "config_key", "registry"]
+    # Protection and maintenance windows (governance) likewise.
+    STEERING_FIELDS = ["kato_behaviour", "config_component", "config_key", "registry", "protected",
+                       "approval_expiry_minutes", "windows_timezone"]
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))

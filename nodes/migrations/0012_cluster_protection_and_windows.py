@@ -1,17 +1,28 @@
 """Governance per cluster: protected (two-person approval), how long an
 approval request lives, and weekly maintenance windows in the cluster's
-timezone (images/rollouts/approval.py, windows.py)."""
+timezone (images/rollouts/approval.py, windows.py). Every role sees the
+windows; the Operator, who edits clusters, edits their windows too.
+Approving needs no new permission: it is the Release manager's
+images.activate_rollout (checked in images/rollouts/approval.py)."""
 import django.core.validators
 import django.db.models.deletion
 from django.db import migrations, models
 
 import nodes.maintenance_windows
+from nodes import role_grants
+
+VIEW = ["nodes.view_maintenancewindow"]
+GRANTS = {"Viewer": VIEW, "Release manager": VIEW,
+          "Operator": VIEW + ["nodes.add_maintenancewindow", "nodes.change_maintenancewindow",
+                              "nodes.delete_maintenancewindow"]}
 
 
 class Migration(migrations.Migration):
 
     dependencies = [
         ('nodes', '0011_cluster_config_changed_at'),
+        ('auth', '0012_alter_user_first_name_max_length'),
+        ('contenttypes', '0002_remove_content_type_name'),
     ]
 
     operations = [
@@ -43,4 +54,6 @@ class Migration(migrations.Migration):
                 'ordering': ['cluster', 'weekday', 'start'],
             },
         ),
+        migrations.RunPython(lambda apps, schema_editor: role_grants.grant(apps, GRANTS),
+                             lambda apps, schema_editor: role_grants.revoke(apps, GRANTS)),
     ]

@@ -2,7 +2,8 @@
 actions from a terminal or a pipeline, through images/rollouts/start.py and
 cancel.py with the admin's permission checks for the --user named user.
 Exit status: 0 done (wait: succeeded), 1 refused or ended badly, 3 still
-running when --timeout ran out."""
+running when --timeout ran out, 4 (wait) awaiting approval or waiting for a
+maintenance window (unless --keep-waiting)."""
 import uuid
 
 from django.core.management.base import BaseCommand, CommandError
@@ -45,6 +46,8 @@ class Command(BaseCommand):
         for each in (begin, undo, wait):
             each.add_argument("--timeout", type=float, default=3600, help="seconds to wait (with --wait; wait)")
             each.add_argument("--interval", type=float, default=2, help="seconds between two looks")
+            each.add_argument("--keep-waiting", action="store_true",
+                              help="also wait while it awaits approval or its maintenance window (else exit 4)")
 
     @staticmethod
     def _strategy(parser):
@@ -98,13 +101,16 @@ class Command(BaseCommand):
         self._follow(rollout, options)
 
     def _started(self, rollout, options):
-        self.output.line(f"Started: {rollout} ({rollout.pk}).")
+        waiting = follow.waiting_for(rollout)
+        self.output.line(f"Requested: {rollout} ({rollout.pk}); {waiting}." if waiting
+                         else f"Started: {rollout} ({rollout.pk}).")
         if options["wait"]:
             return self._follow(rollout, options)
         self.output.result(follow.describe_rollout(rollout), str(rollout.pk))
 
     def _follow(self, rollout, options):
-        ended = follow.wait_for_rollout(rollout.pk, self.output, timeout=options["timeout"], interval=options["interval"])
+        ended = follow.wait_for_rollout(rollout.pk, self.output, timeout=options["timeout"], interval=options["interval"],
+                                        keep_waiting=options["keep_waiting"])
         document = follow.describe_rollout(ended)
         self.output.result(document, follow.rollout_text(document))
         if ended.status != RolloutStatus.SUCCEEDED:

@@ -1,0 +1,45 @@
+"""Where a new rollout starts its life: on a protected cluster it awaits
+approval (approval.py); otherwise, outside the cluster's maintenance windows,
+it waits for one (windows.py); otherwise it starts at once. And the
+reconciler's pass over the rollouts that wait (job_runs/reconciler.py SWEEPS).
+
+How the two combine: approval first (at any time), then the window. An
+approved rollout outside a window waits for it; an override starts it at
+once with a recorded reason, never skipping an approval."""
+from datetime import timedelta
+
+from django.utils import timezone
+
+from images.models.rollout import RolloutStatus
+from images.models.rollout_event import EventKind, RolloutEvent
+from images.rollouts import approval, engine, jobs, windows
+
+
+def initial_fields(cluster, now=None) -> dict:
+    """The status (and approval deadline) a new rollout on `cluster` is created with."""
+    now = now or timezone.now()
+    if cluster.protected:
+        return {"status": RolloutStatus.AWAITING_APPROVAL,
+                "approval_expires_at": now + timedelta(minutes=cluster.approval_expiry_minutes)}
+    if not windows.is_open(cluster, now):
+        return {"status": RolloutStatus.WAITING_FOR_WINDOW}
+    return {}
+
+
+def begin(rollout) -> None:
+    """Just created (inside start's transaction): record why it waits, or queue its first decision."""
+    if rollout.status == RolloutStatus.AWAITING_APPROVAL:
+        approval.request(rollout)
+    elif rollout.status == RolloutStatus.WAITING_FOR_WINDOW:
+        note = windows.waiting_note(rollout.cluster)
+        RolloutEvent.record(rollout, EventKind.WINDOW_WAITING, reason=note)
+        engine.decide(rollout, f"waiting for a maintenance window: {note}")
+    else:
+        jobs.enqueue_advance(rollout.pk)  # after commit
+        return
+    rollout.save(update_fields=["decisions"])
+
+
+def sweep() -> list[str]:
+    """Every reconciler pass: expired requests end, rollouts whose window opened start."""
+    return approval.expire_overdue() + windows.start_opened()
