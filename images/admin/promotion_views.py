@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from images.models import Promotion
@@ -76,9 +77,11 @@ def pipeline_html(version):
 def _arrow(stage):
     if stage.promotion is None:
         return ""
-    return format_html('&darr; <a href="{}">promoted</a> by {} on {:%Y-%m-%d %H:%M}<br>',
+    # format_html escapes its arguments to text first: the date is formatted here.
+    return format_html('&darr; <a href="{}">promoted</a> by {} on {}<br>',
                        reverse("admin:images_imageversion_promotion", args=[stage.promotion.pk]),
-                       stage.promotion.requested_by_username, stage.promotion.created_at)
+                       stage.promotion.requested_by_username,
+                       f"{timezone.localtime(stage.promotion.created_at):%Y-%m-%d %H:%M}")
 
 
 def _box(stage, current):

@@ -185,3 +185,14 @@ def test_the_pipeline_goes_from_the_origin_to_each_promotion_with_where_it_runs(
         ("staging", origin, "active"), ("production", target, "not active"), ("bare", None, "promotion failed")]
     assert stages[1].running_on == ["10.1.0.12"] and stages[1].dea_count == 2
     assert [s.cluster.name for s in pipeline.pipeline(origin)] == ["staging", "production", "bare"]
+
+
+def test_the_version_page_draws_the_pipeline(staging, production, promotable, admin_client):
+    target = pushed(production)
+    Promotion.objects.filter(pk=promotable.pk).update(status=RunStatus.SUCCEEDED, target=target)
+    page = admin_client.get(reverse("admin:images_imageversion_change", args=[target.pk])).content.decode()
+    start = page.index('id="pipeline"')
+    drawn = page[start:page.index("</ol>", start)]
+    assert drawn.index("staging") < drawn.index("promoted") < drawn.index("production")
+    assert reverse("admin:images_imageversion_promotion", args=[promotable.pk]) in drawn
+    assert "production</a> (exampleco/newimg:1.0.0)</strong> (this page)" in drawn
