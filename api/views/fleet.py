@@ -47,10 +47,15 @@ class NodeViewSet(RolePermissions, mixins.ListModelMixin, viewsets.GenericViewSe
 
 
 def _moment(name: str, text: str) -> datetime:
-    moment = parse_datetime(text) if text else None
-    if moment is None:
-        raise ValidationError({name: "An ISO 8601 date and time, e.g. 2026-11-29T14:00:00Z."})
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    try:
+        moment = parse_datetime(text)
+        if moment is not None:
+            # In UTC here: a moment at the calendar's edge that cannot be
+            # turned into UTC fails now, not in the database adapter (a 500).
+            return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    except (ValueError, OverflowError):
+        pass
+    raise ValidationError({name: "An ISO 8601 date and time, e.g. 2026-11-29T14:00:00Z."})
 
 
 @extend_schema_view(list=extend_schema(parameters=[
