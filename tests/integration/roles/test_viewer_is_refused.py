@@ -7,7 +7,7 @@ from django.core import signing
 from django.forms.models import model_to_dict
 from django.urls import reverse
 
-from images.models import ImageVersion, Rollout
+from images.models import ImageVersion, Promotion, Rollout
 from nodes import host_keys
 from nodes.models import Cluster, FenceRestart, Node
 
@@ -15,12 +15,12 @@ pytestmark = pytest.mark.django_db
 
 CHANGELISTS = ["nodes_cluster", "nodes_node", "nodes_fencerestart", "images_imageversion", "images_rollout"]
 FLEET_ACTIONS = ["build", "push", "roll_out", "roll_back_to", "refresh_facts", "import_nodes", "trust_host_key",
-                 "cancel", "undo"]
+                 "cancel", "undo", "promote"]
 
 
 def snapshot():
     return {model.__name__: sorted((row.pk, repr(model_to_dict(row))) for row in model.objects.all())
-            for model in (Cluster, Node, ImageVersion, Rollout, FenceRestart)}
+            for model in (Cluster, Node, ImageVersion, Rollout, FenceRestart, Promotion)}
 
 
 @pytest.fixture
@@ -48,6 +48,8 @@ def hand_made_posts(cluster, draft, built, rollout):
                 "health_wait": "0", "auto_rollback": "on"}
     yield "images_imageversion", "roll_out", [built.pk], strategy
     yield "images_imageversion", "roll_back_to", [built.pk], strategy
+    yield "images_imageversion", "promote", [built.pk], {}
+    yield "images_imageversion", "promote", [built.pk], {**confirmed, "choice": str(cluster.pk)}
     yield "images_rollout", "cancel", [rollout.pk], confirmed
     yield "images_rollout", "undo", [rollout.pk], strategy
 
