@@ -6,15 +6,12 @@ the source has none); `errored`: a registry or skopeo could not be reached."""
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from images import registry
+from images import engine, registry
 from images.models import ImageVersion, Promotion, Status
-from images.promotion import skopeo
+from images.promotion import skopeo, stream
+from images.promotion.rules import PromotionFailed
 from job_runs import lifecycle
 from job_runs.models import UNFINISHED, RunStatus
-
-
-class PromotionFailed(Exception):
-    """The promotion ran and did not end with the same digest on the target."""
 
 
 def run(promotion_id: str) -> str:
@@ -24,7 +21,7 @@ def run(promotion_id: str) -> str:
         return f"not queued ({row.status}): nothing done"
     try:
         _promote(row, row.append)
-    except (registry.RegistryUnreachable, skopeo.CopyUnavailable) as error:
+    except (registry.RegistryUnreachable, skopeo.CopyUnavailable, engine.EngineUnavailable) as error:
         _end(row, RunStatus.ERRORED, f"{error}. Nothing was recorded on {row.target_cluster}.")
     except (PromotionFailed, skopeo.CopyFailed, registry.RegistryError) as error:
         _end(row, RunStatus.FAILED, f"{error}. Nothing was recorded on {row.target_cluster}.")
@@ -39,13 +36,16 @@ def _end(row: Promotion, status: str, reason: str, target=None) -> None:
 def _promote(row: Promotion, log) -> None:
     source, cluster = row.source, row.target_cluster
     origin, destination = source.cluster.registry, cluster.registry
-    if not origin or not destination:
-        raise PromotionFailed(f"{source.cluster if not origin else cluster} has no registry any more")
-    log(f"=== promote {source} from {source.cluster} ({origin}) to {cluster} ({destination}) "
+    if not origin:
+        raise PromotionFailed(f"{source.cluster} has no registry any more")
+    log(f"=== promote {source} from {source.cluster} ({origin}) to {cluster} ({destination or 'no registry'}) "
         f"by digest {row.digest} at {timezone.now():%Y-%m-%d %H:%M:%S %Z}")
     if not registry.has_manifest(origin, source.repository, row.digest):
         raise PromotionFailed(f"the source registry {origin} has no manifest {row.digest} for {source.repository} "
                               "(deleted since it was pushed?)")
+    if not destination:
+        _record(row, **stream.to_build_engine(row, log), local=True, status=Status.BUILT)
+        return
     registry.ping(destination)
     existing = registry.manifest_digest(destination, source.repository, source.tag)
     if existing == row.digest:
@@ -60,17 +60,23 @@ def _promote(row: Promotion, log) -> None:
         raise PromotionFailed(f"the digest differs: {destination} serves {answered or 'no manifest'} for "
                               f"{source.repository}:{source.tag}, the source is {row.digest}")
     log(f"{destination} serves {source.repository}:{source.tag} as {answered}: the same digest")
+    _record(row, status=Status.PUSHED, image_id=source.image_id, local=False, registry_reference=row.target_reference,
+            manifest_digest=answered, pushed_at=timezone.now())
+
+
+def _record(row: Promotion, **fields) -> None:
+    """The version on the target cluster, and the promotion's end, together."""
+    source, cluster = row.source, row.target_cluster
     try:
         with transaction.atomic():
             target = ImageVersion.objects.create(
                 cluster=cluster, repository=source.repository, tag=source.tag, from_reference=source.from_reference,
-                cmd=source.cmd, dockerfile=source.dockerfile, release_notes=source.release_notes,
-                status=Status.PUSHED, image_id=source.image_id, size=source.size, local=False,
-                registry_reference=row.target_reference, manifest_digest=answered,
+                cmd=source.cmd, dockerfile=source.dockerfile, release_notes=source.release_notes, size=source.size,
                 created_by=row.requested_by, created_by_username=row.requested_by_username,
-                built_at=source.built_at, pushed_at=timezone.now())
-            _end(row, RunStatus.SUCCEEDED, f"{target} is on {cluster} as {target.pull_reference}: "
-                                           "plan its rollout there", target)
+                built_at=source.built_at, **fields)
+            where = target.pull_reference if not target.local else \
+                f"{target.engine_reference} on the build engine, streamed to each DEA by its rollout"
+            _end(row, RunStatus.SUCCEEDED, f"{target} is on {cluster} as {where}: plan its rollout there", target)
     except IntegrityError:
         raise PromotionFailed(f"{cluster} got a version {source.repository}:{source.tag} meanwhile") from None
 

@@ -40,8 +40,9 @@ def _stage(version, promotion=None) -> Stage:
     newest = (Rollout.objects.filter(cluster=version.cluster, status=RolloutStatus.SUCCEEDED, distribute_only=False)
               .order_by("-finished_at", "-created_at").values_list("target_id", flat=True).first())
     deas = [node for node in version.cluster.nodes.all() if node.is_dea]
-    running = [node.address for node in deas if version.registry_reference
-               and node.desired_image == version.registry_reference and node.fence_state == "RUNNING"]
+    name = version.registry_reference or (version.engine_reference if version.local else "")
+    running = [node.address for node in deas
+               if name and node.desired_image == name and node.fence_state == "RUNNING"]
     return Stage(cluster=version.cluster, version=version, promotion=promotion, active=newest == version.pk,
                  running_on=running, dea_count=len(deas))
 

@@ -13,6 +13,10 @@ class PromotionRefused(Exception):
     """Nothing was queued; the message says why."""
 
 
+class PromotionFailed(Exception):
+    """The promotion ran and did not end with the same image on the target."""
+
+
 def qualifying_rollout(version) -> Rollout | None:
     """The newest succeeded rollout on the version's own cluster that activated it."""
     return (Rollout.objects.filter(cluster=version.cluster, target=version, status=RolloutStatus.SUCCEEDED,
@@ -20,6 +24,9 @@ def qualifying_rollout(version) -> Rollout | None:
 
 
 def target_reference(version, cluster) -> str:
+    """Its name on the target: in the target's registry, or (no registry) on the build engine."""
+    if not cluster.registry:
+        return f"{version.repository}:{version.tag}"
     return f"{cluster.registry}/{version.repository}:{version.tag}"
 
 
@@ -33,12 +40,9 @@ def refusal(version, cluster) -> str:
     if qualifying_rollout(version) is None:
         return (f"{version} never succeeded on {version.cluster}: only a version whose rollout there succeeded "
                 "can be promoted. Roll it out there first.")
-    if not cluster.registry:
-        return (f"{cluster} has no registry: promotion copies registry to registry (streaming to nodes without a "
-                "registry is not built). Provision a registry on it first.")
     existing = ImageVersion.objects.filter(cluster=cluster, repository=version.repository, tag=version.tag).first()
     if existing is not None:
-        if existing.manifest_digest == version.manifest_digest:
+        if existing.manifest_digest == version.manifest_digest or (existing.local and existing.image_id == version.image_id):
             return f"{version} is already on {cluster} with the same digest: roll that version out there."
         return (f"{cluster} already has a version {existing} ({existing.manifest_digest[:19] or existing.status}), "
                 "not this digest; tags are immutable, so nothing would be overwritten.")
@@ -48,6 +52,9 @@ def refusal(version, cluster) -> str:
 
 
 def effect(version, cluster) -> str:
+    if not cluster.registry:
+        return (f"{cluster} has no registry: pull {version.pull_reference} onto the build engine as "
+                f"{target_reference(version, cluster)}; its rollout streams it to each DEA.")
     return (f"Copy {version.pull_reference} to {target_reference(version, cluster)} by digest, "
             f"then plan the rollout on {cluster}.")
 

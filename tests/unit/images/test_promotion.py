@@ -54,13 +54,11 @@ def test_a_local_or_unpushed_version_is_refused_it_has_no_digest(staging, produc
     assert "no digest in a registry (built, local)" in rules.refusal(local, production)
 
 
-def test_same_cluster_no_target_registry_and_a_tag_taken_by_another_digest_are_refused(staging, production):
+def test_the_same_cluster_and_a_tag_taken_by_another_digest_are_refused(staging, production):
     version = pushed(staging)
     rolled_out(version)
     assert rules.refusal(version, production) == ""
     assert "already on staging" in rules.refusal(version, staging)
-    bare = Cluster.objects.create(name="bare", core_address="10.2.0.11")
-    assert "bare has no registry" in rules.refusal(version, bare)
     pushed(production, digest=OTHER)
     refusal = rules.refusal(version, production)
     assert "already has a version exampleco/newimg:1.0.0 (sha256:bbbbbbbbbbbb)" in refusal and "immutable" in refusal
@@ -162,11 +160,14 @@ def test_a_failing_part_ends_the_promotion_and_its_job_run_with_the_reason(
 def test_the_plan_page_offers_only_the_clusters_it_may_go_to(staging, production, admin_client):
     version = pushed(staging)
     rolled_out(version)
-    Cluster.objects.create(name="bare", core_address="10.2.0.11")
+    pushed(production, digest=OTHER)
+    bare = Cluster.objects.create(name="bare", core_address="10.2.0.11")
     page = admin_client.post(reverse("admin:images_imageversion_changelist"), {
         "action": "promote", "_selected_action": [version.pk]}).content.decode()
-    assert "bare has no registry" in page
-    assert f'name="choice" value="{production.pk}"' in page and "Promote to production" in page
+    assert "tags are immutable" in page and f'name="choice" value="{production.pk}"' not in page
+    assert f'name="choice" value="{bare.pk}"' in page
+    assert "bare has no registry: pull 10.0.0.11:5000/exampleco/newimg@sha256:aaaa" in page
+    assert "as exampleco/newimg:1.0.0; its rollout streams it to each DEA" in page
     assert not Promotion.objects.exists()
 
 
