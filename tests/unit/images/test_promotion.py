@@ -1,10 +1,13 @@
 """Promotion's rules, job endings and pipeline data against rows and stubbed
 registries (the real copy between two sandbox clusters runs in
 tests/integration/promotion/test_promotion_between_clusters.py)."""
+import contextlib
+
+import docker
 import pytest
 from django.urls import reverse
 
-from images import registry
+from images import engine, registry
 from images.models import Promotion, Rollout, Status
 from images.models.rollout import RolloutStatus
 from images.promotion import job, pipeline, rules, skopeo
@@ -197,3 +200,47 @@ def test_the_version_page_draws_the_pipeline(staging, production, promotable, ad
     assert drawn.index("staging") < drawn.index("promoted") < drawn.index("production")
     assert reverse("admin:images_imageversion_promotion", args=[promotable.pk]) in drawn
     assert "production</a> (exampleco/newimg:1.0.0)</strong> (this page)" in drawn
+
+
+class FakeEngine:
+    """The build engine's Docker API as the SDK answers it, for a promotion to a registry-less cluster."""
+
+    def __init__(self, pull_error=None, names=None):
+        self.pull_error, self.names, self.tagged = pull_error, dict(names or {}), []
+
+    def pull(self, name, tag, stream, decode):
+        if self.pull_error:
+            return iter([{"status": "Pulling from exampleco/newimg"}, {"error": self.pull_error}])
+        self.names[f"{name}@{tag}"] = {"Id": "sha256:" + "c" * 64, "RepoDigests": [f"{name}@{tag}"]}
+        return iter([{"status": f"Digest: {tag}"}])
+
+    def inspect_image(self, reference):
+        if reference not in self.names:
+            raise docker.errors.NotFound(f"No such image: {reference}")
+        return self.names[reference]
+
+    def tag(self, image, repository, tag):
+        self.tagged.append((image, f"{repository}:{tag}"))
+
+
+@pytest.mark.parametrize(("fake", "status", "says"), [
+    (FakeEngine(), RunStatus.SUCCEEDED, "exampleco/newimg:1.0.0 on the build engine, streamed to each DEA"),
+    (FakeEngine(pull_error="manifest unknown"), RunStatus.FAILED,
+     f"the build engine could not pull 10.0.0.11:5000/exampleco/newimg@{DIGEST}: manifest unknown"),
+    (FakeEngine(names={"exampleco/newimg:1.0.0": {"Id": "sha256:" + "d" * 64}}), RunStatus.FAILED,
+     "the build engine already names another image exampleco/newimg:1.0.0 (sha256:dddddddddddd)"),
+])
+def test_to_a_cluster_without_a_registry_the_build_engine_pulls_it_by_digest(monkeypatch, promotable, fake, status,
+                                                                            says):
+    Cluster.objects.filter(pk=promotable.target_cluster_id).update(registry="")
+    FakeRegistries(monkeypatch, "10.0.0.11:5000", "")
+    monkeypatch.setattr(engine, "open_engine", lambda cluster: contextlib.nullcontext(fake))
+    job.promote_image_version(str(promotable.pk))
+    promotable.refresh_from_db()
+    assert promotable.status == status and says in promotable.status_reason, promotable.log
+    if status == RunStatus.SUCCEEDED:
+        target = promotable.target
+        assert (target.local, target.status, target.image_id) == (True, Status.BUILT, promotable.source.image_id)
+        assert fake.tagged == [(target.image_id, "exampleco/newimg:1.0.0")]
+    else:
+        assert promotable.target is None and fake.tagged == []
