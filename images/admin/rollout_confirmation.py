@@ -13,6 +13,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 
 from images import registry_trust
+from images.rollouts import governance
 from images.rollouts import plan as planning
 from images.rollouts import pull_check
 from images.rollouts import start
@@ -35,7 +36,8 @@ def confirm_and_start(modeladmin, request, *, cluster, target_image, image_size,
             except start.RolloutRefused as error:
                 messages.error(request, str(error))
             else:
-                messages.success(request, f"Started: {rollout}.")
+                waiting = governance.waiting_for(rollout)
+                messages.success(request, f"Requested: {rollout}; {waiting}." if waiting else f"Started: {rollout}.")
                 return HttpResponseRedirect(reverse("admin:images_rollout_change", args=[rollout.pk]))
         else:
             messages.warning(request, "The strategy changed since the node order was shown: below is the order it "
@@ -57,7 +59,8 @@ def confirm_and_start(modeladmin, request, *, cluster, target_image, image_size,
             "cluster": cluster, "target_image": target_image, "current_image": current[0][0] if current else "unknown",
             "plan": plan, "strategy": strategy, "reloads": cluster.fence_reloads_on_change,
             "behaviour": cluster.get_kato_behaviour_display(), "cannot_pull": cannot_pull,
-            "registry_location": registry_trust.registry_of(target_image)})
+            "registry_location": registry_trust.registry_of(target_image),
+            "governance_note": governance.plan_note(cluster)})
 
 
 def _shown_plan_is(request, strategy) -> bool:

@@ -7,9 +7,9 @@ from django.core.management.base import CommandError
 from django.db.models import Count
 
 from images.models import BuildLogLine, ImageVersion, Rollout
-from images.models.rollout import DONE, NOT_STARTED, RolloutStatus
+from images.models.rollout import DONE, NOT_STARTED
 from images.models.status import RUNNING_STATES, Status
-from images.rollouts import windows
+from images.rollouts.governance import waiting_for
 
 TIMED_OUT = 3  # exit status: still running when --timeout ran out
 # Exit status of `rollout wait` (and start --wait) when the rollout waits on a
@@ -27,17 +27,6 @@ def describe_rollout(rollout) -> dict:
             "reason": rollout.reason, "finished": rollout.is_finished, "steps": steps,
             "created_at": rollout.created_at, "finished_at": rollout.finished_at,
             "waiting_for": waiting_for(rollout)}
-
-
-def waiting_for(rollout) -> str:
-    """What a rollout that has not started waits on, said plainly ('' if it does not wait)."""
-    if rollout.status == RolloutStatus.AWAITING_APPROVAL:
-        return (f"awaiting approval: {rollout.cluster} is protected; a second Release manager (not "
-                f"{rollout.requested_by_username}) must approve it on its page before "
-                f"{rollout.approval_expires_at:%Y-%m-%d %H:%M:%S} UTC")
-    if rollout.status == RolloutStatus.WAITING_FOR_WINDOW:
-        return f"waiting for its maintenance window: {windows.waiting_note(rollout.cluster)}"
-    return ""
 
 
 def rollout_text(document: dict) -> str:

@@ -40,6 +40,29 @@ def begin(rollout) -> None:
     rollout.save(update_fields=["decisions"])
 
 
+def plan_note(cluster) -> str:
+    """For the plan page: what will hold the rollout once started ('' if nothing)."""
+    notes = []
+    if cluster.protected:
+        notes.append(f"{cluster} is protected: once requested, the rollout waits for a second Release manager's "
+                     f"approval on its page (it expires after {cluster.approval_expiry_minutes} minutes)")
+    if not windows.is_open(cluster):
+        notes.append(f"it is {windows.waiting_note(cluster)}: the rollout will wait for that window "
+                     "(or a Release manager starts it with an override and a reason)")
+    return ". ".join(note[0].upper() + note[1:] for note in notes) + ("." if notes else "")
+
+
+def waiting_for(rollout) -> str:
+    """What a rollout that has not started waits on, said plainly ('' if it does not wait)."""
+    if rollout.status == RolloutStatus.AWAITING_APPROVAL:
+        return (f"awaiting approval: {rollout.cluster} is protected; a second Release manager (not "
+                f"{rollout.requested_by_username}) must approve it on its page before "
+                f"{rollout.approval_expires_at:%Y-%m-%d %H:%M:%S} UTC")
+    if rollout.status == RolloutStatus.WAITING_FOR_WINDOW:
+        return f"waiting for its maintenance window: {windows.waiting_note(rollout.cluster)}"
+    return ""
+
+
 def sweep() -> list[str]:
     """Every reconciler pass: expired requests end, rollouts whose window opened start."""
     return approval.expire_overdue() + windows.start_opened()

@@ -44,13 +44,33 @@ def users(django_user_model):
 
 
 @pytest.fixture
-def rollout(users, worker):
+def version(worker):
     cluster = Cluster.objects.create(name="prod", core_address="10.0.0.11", protected=True)
     Node.objects.create(cluster=cluster, address="10.0.0.11", roles=["primary"], **TRUSTED)
     Node.objects.create(cluster=cluster, address="10.0.0.21", roles=["dea"], **TRUSTED)
-    version = draft_version(cluster, "2", status="built", image_id="sha256:" + "a" * 64, local=True,
-                            engine_reference="exampleco/app:2")
+    return draft_version(cluster, "2", status="built", image_id="sha256:" + "a" * 64, local=True,
+                         engine_reference="exampleco/app:2")
+
+
+@pytest.fixture
+def rollout(users, version):
     return start.rollout_version(version, user=users["alice"], reason="monthly patch")
+
+
+def test_the_plan_page_says_what_will_hold_the_rollout_and_starting_says_it_waits(client, users, version):
+    opened = (timezone.now() - datetime.timedelta(hours=3)).astimezone(datetime.timezone.utc)
+    MaintenanceWindow.objects.create(cluster=version.cluster, weekday=opened.weekday(), start=opened.time(), minutes=60)
+    action = {"action": "roll_out", "_selected_action": [version.pk]}
+    text = post(client, users["alice"], reverse("admin:images_imageversion_changelist"), **action)
+    note = text.split('id="plan-governance">', 1)[1].split("</p>", 1)[0]
+    assert note.startswith("Prod is protected: once requested, the rollout waits for a second Release manager's "
+                           "approval on its page (it expires after 240 minutes). It is outside prod's maintenance "
+                           "windows (")
+    assert not Rollout.objects.exists()  # the plan page changes nothing
+    text = post(client, users["alice"], reverse("admin:images_imageversion_changelist"), **action, post="yes",
+                reason="monthly patch", canaries="1", max_in_flight="1", failure_threshold="0", health_wait="5")
+    assert "; awaiting approval: prod is protected; a second Release manager (not alice) must approve it" in text
+    assert Rollout.objects.get().status == RolloutStatus.AWAITING_APPROVAL
 
 
 def page(client, user, rollout) -> str:
