@@ -68,6 +68,8 @@ class StrategySerializer(serializers.Serializer):
     failure_threshold = serializers.IntegerField(default=0)
     health_wait = serializers.IntegerField(default=5, help_text="Seconds fence must stay RUNNING on the new image.")
     auto_rollback = serializers.BooleanField(default=True)
+    manual_gate = serializers.BooleanField(default=False, help_text="After the canaries, wait for the gate "
+                                                                    "(continue or rollback): 3.0 with canaries only.")
 
 
 class StartSerializer(StrategySerializer):
@@ -98,7 +100,8 @@ class RolloutSerializer(serializers.ModelSerializer):
         model = Rollout
         fields = ["id", "cluster", "kind", "status", "status_reason", "finished", "target", "target_image",
                   "target_pull", "previous_image", "undoes", "requested_by", "reason", "canaries", "max_in_flight",
-                  "failure_threshold", "health_wait", "auto_rollback", "distribute_only", "cancel_requested",
+                  "failure_threshold", "health_wait", "auto_rollback", "distribute_only", "manual_gate",
+                  "cancel_requested", "paused", "gate_decision", "approval_expires_at", "approved_by_username",
                   "created_at", "started_at", "finished_at"]
 
 

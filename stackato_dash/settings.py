@@ -250,7 +250,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Pages",
     "PAGE_SIZE": 100,
 }
 REST_KNOX = {
@@ -271,8 +271,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # Three "status" choice sets: each its own name in the schema.
+    # Choice sets used under one field name in several places: one name each in the schema.
     "ENUM_NAME_OVERRIDES": {"ImageVersionStatus": "images.models.status.Status",
                             "RolloutStatus": "images.models.rollout.RolloutStatus",
-                            "StepStatus": "images.models.rollout.StepStatus"},
+                            "StepStatus": "images.models.rollout.StepStatus",
+                            "GateDecision": "images.models.rollout.GateDecision"},
 }

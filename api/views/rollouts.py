@@ -1,4 +1,5 @@
-"""Rollouts: list, read (with steps and decisions), start, cancel, undo.
+"""Rollouts: list, read (with steps and decisions), start, cancel, undo
+(approve, reject, pause, resume, the manual gate: rollout_governance.py).
 Through images/rollouts/start.py and cancel.py with the strategy checked by
 the plan page's form, as the admin and `manage.py rollout` do; their
 refusals come back as 409 with the console's words."""
@@ -10,6 +11,7 @@ from rest_framework.response import Response
 from api import refusal
 from api.pagination import Pages
 from api.permissions import RolePermissions
+from api.views.rollout_governance import RolloutGovernance
 from api.serializers import (CancelSerializer, RefusalSerializer, RolloutAnswerSerializer, RolloutDetailSerializer,
                              RolloutSerializer, StartSerializer, StrategySerializer)
 from images.models import ImageVersion, Rollout
@@ -31,8 +33,10 @@ REFUSED = {409: OpenApiResponse(RefusalSerializer, description="Refused: nothing
     cancel=extend_schema(operation_id="rollouts_cancel", request=CancelSerializer, responses={202: RolloutAnswerSerializer, **REFUSED}),
     undo=extend_schema(operation_id="rollouts_undo", request=StrategySerializer, responses={201: RolloutDetailSerializer, **REFUSED}),
 )
-class RolloutViewSet(RolePermissions, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    permissions = {"list": (VIEW,), "retrieve": (VIEW,), "cancel": (ACTIVATE,), "undo": (ACTIVATE,)}
+class RolloutViewSet(RolloutGovernance, RolePermissions, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                     viewsets.GenericViewSet):
+    permissions = {"list": (VIEW,), "retrieve": (VIEW,), "cancel": (ACTIVATE,), "undo": (ACTIVATE,),
+                   **RolloutGovernance.governance_permissions}
     pagination_class = Pages
 
     def required_permissions(self, request):
@@ -87,7 +91,7 @@ class RolloutViewSet(RolePermissions, mixins.ListModelMixin, mixins.RetrieveMode
     def _start(self, data, starter):
         form = RolloutForm({**{name: data[name] for name in ("reason", "canaries", "max_in_flight",
                                                              "failure_threshold", "health_wait")},
-                            **({"auto_rollback": "on"} if data["auto_rollback"] else {})})
+                            **{name: "on" for name in ("auto_rollback", "manual_gate") if data[name]}})
         if not form.is_valid():
             return refusal.invalid(f"Nothing was started. {refusal.form_errors(form)}")
         try:

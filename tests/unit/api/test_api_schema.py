@@ -19,6 +19,12 @@ OPERATIONS = {
     "/api/rollouts/{id}/": {"get": "rollouts_retrieve"},
     "/api/rollouts/{id}/cancel/": {"post": "rollouts_cancel"},
     "/api/rollouts/{id}/undo/": {"post": "rollouts_undo"},
+    "/api/rollouts/{id}/approve/": {"post": "rollouts_approve"},
+    "/api/rollouts/{id}/reject/": {"post": "rollouts_reject"},
+    "/api/rollouts/{id}/override-window/": {"post": "rollouts_override_window"},
+    "/api/rollouts/{id}/pause/": {"post": "rollouts_pause"},
+    "/api/rollouts/{id}/resume/": {"post": "rollouts_resume"},
+    "/api/rollouts/{id}/gate/": {"post": "rollouts_gate"},
     "/api/fence-restarts/": {"get": "fence_restarts_list"},
 }
 
@@ -51,7 +57,7 @@ def test_the_start_and_its_refusal_are_described(schema):
     body = start["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
     fields = schema["components"]["schemas"][body]
     assert set(fields["required"]) == {"version", "reason"}
-    assert {"canaries", "max_in_flight", "failure_threshold", "health_wait", "auto_rollback",
+    assert {"canaries", "max_in_flight", "failure_threshold", "health_wait", "auto_rollback", "manual_gate",
             "distribute_only"} <= set(fields["properties"])
     assert {"201", "400", "409"} <= set(start["responses"])
     drift = next(p for p in schema["paths"]["/api/nodes/"]["get"]["parameters"] if p["name"] == "drift")
