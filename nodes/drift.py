@@ -3,11 +3,13 @@
 Pure: computed from the facts stored on the node and its cluster, so the
 changelist can filter on the stored value and counts per cluster are one
 GROUP BY. kato says nothing about which image fence runs, so "not restarted"
-is a matter of time: fence (supervisord's start time) started before the
-cluster's current desired image was set (or first seen) by the console.
+is a matter of time: the image the config named when fence started
+(supervisord's start time), in the cluster's config history, is not the one
+it names now.
 """
 from datetime import timedelta
 
+from nodes import config_history
 from nodes.models.node import Drift
 
 # supervisord reports start times in whole seconds.
@@ -40,11 +42,14 @@ def classify(node, expected: dict | None = None) -> str:
 
 
 def started_before_change(node) -> bool:
+    """fence runs what the config named when it started: another image than
+    the config names now means it was not restarted since the change."""
     cluster = node.cluster
-    since = cluster.desired_image_since
-    if since is None or not node.fence_started_at or node.desired_image != cluster.desired_image:
-        return False  # no dated change, or no start time: nothing says fence missed it
-    return node.fence_started_at < since - START_SLACK
+    history = cluster.desired_image_history
+    if not history or not node.fence_started_at or node.desired_image != cluster.desired_image:
+        return False  # nothing recorded, or no start time: nothing says fence missed it
+    # A value from before the history (None) was another one: the oldest entry is a change to it.
+    return config_history.named_at(history, node.fence_started_at + START_SLACK) != cluster.desired_image
 
 
 def expected_image(node) -> dict | None:

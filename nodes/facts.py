@@ -5,9 +5,8 @@ fence's state, pid and start time come from the node's supervisord
 when supervisord cannot be asked (then last_error says why)."""
 from django.utils import timezone
 
-from nodes import drift, remote, remote_docker, ssh
+from nodes import config_history, drift, remote, remote_docker, ssh
 from nodes.kato import Kato
-from nodes.models.cluster import Cluster
 from nodes.supervisor import Supervisor, SupervisorError
 
 FACT_FIELDS = [
@@ -68,8 +67,4 @@ def _collect(node, session) -> str:
 def note_desired_image(cluster, image: str) -> None:
     """Date a config value the console did not set: from when it was first seen
     (a change seen on the first read of a cluster is not dated at all)."""
-    now = timezone.now()
-    Cluster.objects.filter(pk=cluster.pk, desired_image="").update(desired_image=image, desired_image_since=None)
-    Cluster.objects.filter(pk=cluster.pk).exclude(desired_image=image).update(desired_image=image,
-                                                                              desired_image_since=now)
-    cluster.refresh_from_db(fields=["desired_image", "desired_image_since"])
+    config_history.record(cluster, image, timezone.now(), seen_by_refresh=True)

@@ -15,9 +15,8 @@ from images.models.rollout import Phase, Rollout, RolloutStep, StepStatus
 from images import engine
 from images.rollouts import audit, fence_check, smoke as smoke_test
 from images.rollouts.fence_check import NotVerified
-from nodes import remote, ssh
+from nodes import config_history, remote, ssh
 from nodes.kato import Kato, KatoError
-from nodes.models.cluster import Cluster
 from nodes.models.fence_restart import AppendOnlyError, FenceRestart, Outcome
 from nodes.supervisor import Supervisor
 
@@ -121,8 +120,8 @@ def set_config(step, session) -> str:
         return f"the config already names {step.image}"
     changed_at = timezone.now()
     kato.set_desired_image(step.image, cluster.image_setting)
-    # Drift's "not restarted" compares each fence's start with this moment.
-    Cluster.objects.filter(pk=cluster.pk).update(desired_image=step.image, desired_image_since=changed_at)
+    # Drift asks what the config named when each fence started (a config set back included).
+    config_history.record(cluster, step.image, changed_at)
     return f"{cluster.image_setting}: {current} -> {step.image} (read back)"
 
 

@@ -29,9 +29,12 @@ class Cluster(models.Model):
     # The image the cluster config names, and since when: set by the console
     # when it changes the config, else when a refresh first sees a new value
     # (empty the first time a cluster is read: a change made before is not
-    # dated). A fence started before it was not restarted since (drift).
+    # dated). The history keeps the last values with theirs, so drift can
+    # tell which image a fence read when it started (nodes/config_history.py):
+    # after a config set back, a fence started before the rollout is in sync.
     desired_image = models.CharField(max_length=512, blank=True, editable=False)
     desired_image_since = models.DateTimeField(null=True, blank=True, editable=False)
+    desired_image_history = models.JSONField(default=list, blank=True, editable=False)
     # Governance (images/rollouts/approval.py, windows.py). The expiry is a
     # cluster field, not a setting: how long a second release manager may
     # take differs per cluster (staging vs production, their time zones),

@@ -89,7 +89,7 @@ def test_node_down_before_its_restart(admin_client, rollout_sandbox, version, st
     assert restarts.get(node__address=later["address"]).status == StepStatus.ERRORED
     knob(rollout_sandbox, later["name"], "up")
     # The canary went to the target and back; the node that was down was never restarted.
-    nothing_lost(rollout_sandbox, starts, {canary["address"]: 2}, config_set_back=True)
+    nothing_lost(rollout_sandbox, starts, {canary["address"]: 2})
 
 
 def test_ssh_authentication_fails(admin_client, rollout_sandbox, version, starts, settings, tmp_path):
@@ -195,7 +195,7 @@ def test_kato_restart_misbehaves(admin_client, rollout_sandbox, version, starts,
     assert row.outcome == "not_restarted" and "kato printed:" in row.output_excerpt, row.output_excerpt
     assert f"fence still runs as pid {row.node.fence_pid}" in row.output_excerpt  # the pid of the last refresh
     assert config_image(rollout_sandbox) == BASE
-    nothing_lost(rollout_sandbox, starts, {}, config_set_back=True)
+    nothing_lost(rollout_sandbox, starts, {})
 
 
 @pytest.mark.parametrize("how", list(faults.KATO_MISBEHAVIOURS))

@@ -50,5 +50,5 @@ def test_cancel_during_restarts_and_roll_back(admin_client, rollout_sandbox, ver
     run_queued_jobs()
     ended(admin_client, rollout, RolloutStatus.ROLLED_BACK, f"back on {BASE}")
     assert config_image(rollout_sandbox) == BASE
-    started = nothing_lost(rollout_sandbox, starts, config_set_back=True)
+    started = nothing_lost(rollout_sandbox, starts)
     assert started[canary["address"]] == 2

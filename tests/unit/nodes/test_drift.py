@@ -18,7 +18,9 @@ def dea(cluster_image=IMAGE, since=None, **facts):
                     fence_started_at=CHANGED - timedelta(hours=1),
                     images=[{"ref": IMAGE, "id": "sha256:1", "digest": None}])
     defaults.update(facts)
-    cluster = Cluster(name="c", core_address="10.0.0.11", desired_image=cluster_image, desired_image_since=since)
+    # What config_history.record leaves: the one value, from `since` (None: not dated).
+    cluster = Cluster(name="c", core_address="10.0.0.11", desired_image=cluster_image, desired_image_since=since,
+                      desired_image_history=[{"image": cluster_image, "since": since and since.isoformat()}])
     return Node(cluster=cluster, **defaults)
 
 
