@@ -9,7 +9,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.exceptions import ValidationError
 
-from api.pagination import Pages
 from api.permissions import RolePermissions
 from api.serializers import ClusterSerializer, FenceRestartSerializer, NodeSerializer
 from nodes.models import Cluster, FenceRestart, Node
@@ -21,7 +20,6 @@ class ClusterViewSet(RolePermissions, viewsets.ReadOnlyModelViewSet):
     permissions = {"list": ("nodes.view_cluster",), "retrieve": ("nodes.view_cluster",)}
     queryset = Cluster.objects.order_by("name")
     serializer_class = ClusterSerializer
-    pagination_class = Pages
 
 
 CLUSTER = OpenApiParameter("cluster", str, description="Only this cluster (its name).")
@@ -32,7 +30,6 @@ CLUSTER = OpenApiParameter("cluster", str, description="Only this cluster (its n
 class NodeViewSet(RolePermissions, mixins.ListModelMixin, viewsets.GenericViewSet):
     permissions = {"list": ("nodes.view_node",)}
     serializer_class = NodeSerializer
-    pagination_class = Pages
 
     def get_queryset(self):
         nodes = Node.objects.select_related("cluster").order_by("cluster__name", "address")
@@ -69,7 +66,6 @@ class FenceRestartViewSet(RolePermissions, mixins.ListModelMixin, viewsets.Gener
     as everywhere: its rows are written by the rollout jobs only."""
     permissions = {"list": ("nodes.view_fencerestart",)}
     serializer_class = FenceRestartSerializer
-    pagination_class = Pages
 
     def get_queryset(self):
         params = self.request.query_params

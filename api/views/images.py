@@ -10,7 +10,6 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from api import refusal
-from api.pagination import Pages
 from api.permissions import RolePermissions
 from api.serializers import ImageVersionSerializer, LogLineSerializer, NewDraftSerializer, RefusalSerializer
 from images import drafts
@@ -38,7 +37,6 @@ class ImageVersionViewSet(RolePermissions, mixins.ListModelMixin, mixins.Retriev
     permissions = {"list": VIEW, "retrieve": VIEW, "log": VIEW, "create": ("images.add_imageversion",),
                    "build": ("images.build_imageversion",), "push": ("images.push_imageversion",)}
     serializer_class = ImageVersionSerializer
-    pagination_class = Pages
 
     def get_queryset(self):
         versions = ImageVersion.objects.select_related("cluster").prefetch_related("run_steps").order_by("-created_at")

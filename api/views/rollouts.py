@@ -9,7 +9,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api import refusal
-from api.pagination import Pages
 from api.permissions import RolePermissions
 from api.views.rollout_governance import RolloutGovernance
 from api.serializers import (CancelSerializer, RefusalSerializer, RolloutAnswerSerializer, RolloutDetailSerializer,
@@ -37,7 +36,6 @@ class RolloutViewSet(RolloutGovernance, RolePermissions, mixins.ListModelMixin, 
                      viewsets.GenericViewSet):
     permissions = {"list": (VIEW,), "retrieve": (VIEW,), "cancel": (ACTIVATE,), "undo": (ACTIVATE,),
                    **RolloutGovernance.governance_permissions}
-    pagination_class = Pages
 
     def required_permissions(self, request):
         if self.action == "create":

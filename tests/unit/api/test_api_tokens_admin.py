@@ -100,3 +100,9 @@ def test_a_token_is_made_for_the_user_asking_only(client, admin_user, viewer):
 def test_knox_own_admin_is_not_served(admin_client):
     # It makes tokens for anyone and shows them in a message kept in a cookie or the session.
     assert admin_client.get("/admin/knox/authtoken/add/").status_code == 404
+
+
+def test_every_console_user_finds_the_page(client, viewer):
+    assert ADD in client.get(reverse("admin:index")).content.decode()
+    page = client.get(ADD).content.decode()
+    assert "It is shown once" in page and reverse("api-docs") in page
