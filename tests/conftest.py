@@ -7,6 +7,7 @@ from _pytest.nodeid import NodeId
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.test import TestCase, TransactionTestCase
 
+from images import rollout_event_triggers
 from nodes import audit_triggers
 from support import xdist_worker
 
@@ -27,8 +28,9 @@ def _flush_past_audit_triggers(self, sql_list):
     that is DELETE FROM, which the audit's triggers refuse (as they should in
     production). Only here, around the flush, they are dropped and put back.
     PostgreSQL empties with TRUNCATE, which the triggers do not cover."""
-    if self.connection.vendor == "sqlite" and any(audit_triggers.TABLE in sql for sql in sql_list):
-        sql_list = [*audit_triggers.SQLITE_DROP, *sql_list, *audit_triggers.SQLITE_CREATE]
+    for triggers in (audit_triggers, rollout_event_triggers):  # the rollout events are append-only too
+        if self.connection.vendor == "sqlite" and any(triggers.TABLE in sql for sql in sql_list):
+            sql_list = [*triggers.SQLITE_DROP, *sql_list, *triggers.SQLITE_CREATE]
     return _execute_sql_flush(self, sql_list)
 
 
