@@ -188,3 +188,26 @@ def test_distribute_only_pulls_everywhere_and_activates_nothing(admin_client, ro
                                  f"docker image inspect --format '{{{{json .RepoDigests}}}}' {version.registry_reference}")
         assert code == 0 and version.manifest_digest in out, err
         assert fence(rollout_sandbox, entry["name"]) == ("RUNNING", BASE)
+
+
+def test_a_version_distributed_before_activates_while_the_registry_is_down(admin_client, rollout_sandbox,
+                                                                           rollout_fleet):
+    """A pull by digest asks the registry first; an engine that already holds
+    the digest under the tag goes on when it cannot (distributed earlier)."""
+    version = product_version(rollout_sandbox, rollout_fleet, "1.8.1")
+    admin_client.post(reverse("admin:images_imageversion_changelist"), {
+        "action": "distribute_only", "_selected_action": [version.pk], "post": "yes", **STRATEGY})
+    run_queued_jobs()
+    distributed = Rollout.objects.get(distribute_only=True)
+    assert distributed.status == RolloutStatus.SUCCEEDED, distributed.decisions
+    assert all(step.output.startswith("pulled ") for step in distributed.steps.filter(phase="pull"))
+    knobs.apply(Path(rollout_sandbox["state_dir"]), "registry", "down")
+    rollout = roll_out(admin_client, version)
+    run_queued_jobs()
+    rollout.refresh_from_db()
+    assert rollout.status == RolloutStatus.SUCCEEDED, rollout.decisions
+    pulls = rollout.steps.filter(phase="pull")
+    assert pulls.count() == 4 and all("already present (docker pull failed" in step.output for step in pulls), \
+        [step.output for step in pulls]
+    for name in deas(rollout_sandbox):
+        assert fence(rollout_sandbox, name) == ("RUNNING", version.registry_reference)
