@@ -43,7 +43,10 @@ def test_import_finds_every_node_and_trust_pins_the_presented_key(admin_client, 
     core = layout.node(sandbox, "core")
     response = admin_client.post(reverse("admin:nodes_cluster_add"), {
         "name": "imported", "core_address": core["address"], "registry": "", "kato_behaviour": "3.0",
-        "config_component": "fence", "config_key": "docker/image", "ssh_user": "root", "ssh_port": core["ssh_port"]})
+        "config_component": "fence", "config_key": "docker/image", "ssh_user": "root", "ssh_port": core["ssh_port"],
+        # Governance (as the page sends them by default): approval expiry, windows' timezone, no window.
+        "approval_expiry_minutes": "240", "windows_timezone": "UTC",
+        "maintenance_windows-TOTAL_FORMS": "0", "maintenance_windows-INITIAL_FORMS": "0"})
     assert response.status_code == 302
     cluster = Cluster.objects.get(name="imported")
 

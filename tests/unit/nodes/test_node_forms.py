@@ -62,7 +62,10 @@ def test_cluster_form_checks_registry_and_config_key(admin_client):
 def test_adding_a_cluster_creates_its_core_node_untrusted(admin_client):
     response = admin_client.post(reverse("admin:nodes_cluster_add"), {
         "name": "c", "core_address": "10.0.0.11", "registry": "10.0.0.11:5000", "kato_behaviour": "3.0",
-        "config_component": "fence", "config_key": "docker/image", "ssh_user": "root", "ssh_port": "22"})
+        "config_component": "fence", "config_key": "docker/image", "ssh_user": "root", "ssh_port": "22",
+        # Governance (as the page sends them by default): approval expiry, windows' timezone, no window.
+        "approval_expiry_minutes": "240", "windows_timezone": "UTC",
+        "maintenance_windows-TOTAL_FORMS": "0", "maintenance_windows-INITIAL_FORMS": "0"})
     assert response.status_code == 302
     core = Node.objects.get(address="10.0.0.11")
     assert core.roles == ["primary"] and not core.is_trusted
