@@ -24,10 +24,13 @@ SQLITE_DROP = [f"DROP TRIGGER IF EXISTS {TABLE}_no_delete", f"DROP TRIGGER IF EX
 POSTGRESQL_CREATE = [
     f"""CREATE FUNCTION {TABLE}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'UPDATE' AND {_user_deleted('IS NOT DISTINCT FROM')} THEN
+    IF TG_OP = 'DELETE' THEN
+        RAISE EXCEPTION '{MESSAGE}: rows cannot be deleted' USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    IF {_user_deleted('IS NOT DISTINCT FROM')} THEN
         RETURN NEW;
     END IF;
-    RAISE EXCEPTION '{MESSAGE}: rows cannot be changed or deleted' USING ERRCODE = 'integrity_constraint_violation';
+    RAISE EXCEPTION '{MESSAGE}: rows cannot be updated' USING ERRCODE = 'integrity_constraint_violation';
 END
 $$""",
     (f"CREATE TRIGGER {TABLE}_append_only BEFORE UPDATE OR DELETE ON {TABLE} "
