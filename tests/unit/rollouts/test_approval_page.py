@@ -140,6 +140,8 @@ def test_the_window_override_form_needs_a_reason(client, users, rollout, django_
 
 def test_auditors_read_every_event_and_can_change_none(client, users, rollout):
     client.force_login(users["vera"])
+    audit = client.get(reverse("admin:nodes_fencerestart_changelist")).content.decode()
+    assert f'id="rollout-events" href="{reverse("admin:images_rolloutevent_changelist")}"' in audit  # linked from the audit
     changelist = reverse("admin:images_rolloutevent_changelist")
     text = html.unescape(client.get(changelist).content.decode())
     assert "approval requested" in text and "alice" in text and "prod" in text
