@@ -19,7 +19,7 @@ from rq import Worker
 from rq.job import Job
 from rq.registry import FinishedJobRegistry, StartedJobRegistry
 
-from images.models.rollout import UNFINISHED, Rollout, RolloutStep
+from images.models.rollout import UNFINISHED, Rollout, RolloutStatus, RolloutStep
 from job_runs import chain
 from job_runs.models import JobRun
 from nodes.models import Cluster, FenceRestart
@@ -64,7 +64,9 @@ def rollout_metrics():
                   .select_related("cluster"))
     for rollout in unfinished:
         moments = [m for m in (rollout.created_at, rollout.started_at, rollout.step_started, rollout.step_finished) if m]
-        idle.add_metric([rollout.cluster.name, str(rollout.pk), rollout.status], (now - max(moments)).total_seconds())
+        # A paused rollout waits on a person, not stuck: its own label, for the alert to leave out.
+        status = "paused" if rollout.paused and rollout.status != RolloutStatus.ROLLING_BACK else rollout.status
+        idle.add_metric([rollout.cluster.name, str(rollout.pk), status], (now - max(moments)).total_seconds())
     yield idle
 
 

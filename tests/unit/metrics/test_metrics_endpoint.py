@@ -99,6 +99,17 @@ def test_an_unfinished_rollout_says_how_long_nothing_moved(client, fleet, queue)
     assert 30 * 60 <= idle < 40 * 60
 
 
+def test_a_paused_rollout_is_labelled_paused_not_its_phase(client, fleet, queue):
+    """The stuck-rollout alert (README) leaves paused ones out by this label."""
+    cluster, nodes = fleet
+    held = rollout(cluster, RolloutStatus.ACTIVATING, started_at=timezone.now(), paused=True)
+    samples = scrape(client)
+    assert value(samples, "stackato_dash_rollout_unfinished_idle_seconds", cluster="prod", rollout=str(held.pk),
+                 status="paused") is not None
+    assert value(samples, "stackato_dash_rollout_unfinished_idle_seconds", cluster="prod", rollout=str(held.pk),
+                 status="activating") is None
+
+
 def test_queue_depth_workers_and_job_runs(client, queue):
     samples = scrape(client)
     assert value(samples, "stackato_dash_redis_up") == 1
