@@ -168,3 +168,20 @@ def test_a_viewer_sees_no_button_and_cannot_post(client, django_user_model, adva
         press(client, rollout, action, post="yes")
     rollout.refresh_from_db()
     assert not rollout.paused and not rollout.gate_decision and advances == [] and events(rollout) == []
+
+
+def test_a_step_lost_while_paused_waits_for_resume(advances):
+    """The reconciler's way for a lost step (jobs._step_lost: back to pending,
+    then the rollout decides): while paused it is not started again, the
+    rollout stays as it was (not errored, not stuck in a job), and Resume
+    starts it."""
+    from images.rollouts import jobs
+    rollout = make_rollout(restarts=("succeeded", "running", "pending"), paused=True)
+    lost = RolloutStep.objects.get(rollout=rollout, node__address="10.0.0.22", phase=Phase.RESTART)
+    jobs._step_lost(lost.pk, "its worker died")
+    lost.refresh_from_db()
+    rollout.refresh_from_db()
+    assert lost.status == "pending" and rollout.status == RolloutStatus.ACTIVATING and rollout.paused
+    Rollout.objects.filter(pk=rollout.pk).update(paused=False)
+    queued = RolloutStep.objects.filter(pk__in=engine.advance(rollout.pk).queue)
+    assert set(queued.values_list("node__address", flat=True)) == {"10.0.0.22", "10.0.0.23"}
