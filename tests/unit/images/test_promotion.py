@@ -2,9 +2,12 @@
 registries (the real copy between two sandbox clusters runs in
 tests/integration/promotion/test_promotion_between_clusters.py)."""
 import contextlib
+import os
+from pathlib import Path
 
 import docker
 import pytest
+from django.db import OperationalError
 from django.urls import reverse
 
 from images import engine, registry
@@ -244,3 +247,65 @@ def test_to_a_cluster_without_a_registry_the_build_engine_pulls_it_by_digest(mon
         assert fake.tagged == [(target.image_id, "exampleco/newimg:1.0.0")]
     else:
         assert promotable.target is None and fake.tagged == []
+
+
+def fake_skopeo(tmp_path, monkeypatch, body):
+    """A `skopeo` first on PATH that records its pid, then runs body (sh)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "skopeo"
+    script.write_text(f"#!/bin/sh\necho $$ > {tmp_path / 'pid'}\necho 'Getting image source signatures'\n{body}\n")
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    monkeypatch.setattr(registry, "scheme", lambda location: "http")
+    return tmp_path / "pid"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_a_hung_copy_is_stopped_at_the_timeout_and_says_so(tmp_path, monkeypatch):
+    pid_file = fake_skopeo(tmp_path, monkeypatch, "exec sleep 60")
+    monkeypatch.setattr(skopeo, "COPY_TIMEOUT", 1)
+    lines = []
+    with pytest.raises(skopeo.CopyFailed, match="stopped after 1 s"):
+        skopeo.copy("10.0.0.11:5000", "10.1.0.11:5000", REPOSITORY, DIGEST, "1.0.0", lines.append)
+    assert "Getting image source signatures" in lines and not _alive(int(pid_file.read_text()))
+
+
+def test_a_copy_killed_by_something_else_is_not_reported_as_a_timeout(tmp_path, monkeypatch):
+    fake_skopeo(tmp_path, monkeypatch, "kill -9 $$")
+    with pytest.raises(skopeo.CopyFailed, match="killed by signal 9") as failure:
+        skopeo.copy("10.0.0.11:5000", "10.1.0.11:5000", REPOSITORY, DIGEST, "1.0.0", lambda line: None)
+    assert "stopped after" not in str(failure.value)
+
+
+def test_skopeo_is_stopped_when_the_job_cannot_go_on(tmp_path, monkeypatch):
+    """The log line cannot be written (a locked database, RQ's job timeout):
+    the exception ends the job, and the copy must not go on unwatched."""
+    pid_file = fake_skopeo(tmp_path, monkeypatch, "exec sleep 60")
+
+    def log(line):
+        if line.startswith("Getting"):
+            raise OperationalError("database is locked")
+
+    with pytest.raises(OperationalError):
+        skopeo.copy("10.0.0.11:5000", "10.1.0.11:5000", REPOSITORY, DIGEST, "1.0.0", log)
+    assert not _alive(int(pid_file.read_text()))
+
+
+@pytest.mark.parametrize(("location", "repository", "digest", "tag"), [
+    ("--insecure-policy", REPOSITORY, DIGEST, "1.0.0"),
+    ("10.0.0.11:5000", "--debug", DIGEST, "1.0.0"),
+    ("10.0.0.11:5000", REPOSITORY, "sha256:../../x", "1.0.0"),
+    ("10.0.0.11:5000", REPOSITORY, DIGEST, "1.0.0 --all"),
+    ("10.0.0.11:5000", REPOSITORY, DIGEST, "-x"),
+])
+def test_skopeo_refuses_arguments_that_are_not_a_registry_name_digest_or_tag(location, repository, digest, tag):
+    with pytest.raises(skopeo.CopyFailed, match="not copied: .* is not"):
+        skopeo.command(location, "10.1.0.11:5000", repository, digest, tag)
