@@ -1,6 +1,7 @@
-"""manage.py rollout start|status|cancel|undo|wait: the admin's rollout
-actions from a terminal or a pipeline, through images/rollouts/start.py and
-cancel.py with the admin's permission checks for the --user named user.
+"""manage.py rollout start|status|cancel|pause|resume|gate|undo|wait: the
+admin's rollout actions from a terminal or a pipeline, through
+images/rollouts/start.py, cancel.py, pause.py and manual_gate.py with the
+admin's permission checks for the --user named user.
 Exit status: 0 done (wait: succeeded), 1 refused or ended badly, 3 still
 running when --timeout ran out, 4 (wait) awaiting approval or waiting for a
 maintenance window (unless --keep-waiting)."""
@@ -12,9 +13,10 @@ from images.cli import follow
 from images.cli.access import acting_user
 from images.cli.output import Output
 from images.models import ImageVersion, Rollout
-from images.models.rollout import RolloutStatus
+from images.models.rollout import GateDecision, RolloutStatus
 from images.rollouts import cancel as cancelling
-from images.rollouts import start
+from images.rollouts import manual_gate, start
+from images.rollouts import pause as pausing
 from images.rollouts.forms import RolloutForm
 
 ACTIVATE, DISTRIBUTE, VIEW = "images.activate_rollout", "images.distribute_rollout", "images.view_rollout"
@@ -35,12 +37,21 @@ class Command(BaseCommand):
         stop.add_argument("rollout")
         stop.add_argument("--roll-back", action="store_true",
                           help="stop and roll back (set the config back, restart the switched nodes)")
+        hold = sub.add_parser("pause", help="let the steps in flight finish and start no further one")
+        hold.add_argument("rollout")
+        go_on = sub.add_parser("resume", help="go on with a paused rollout")
+        go_on.add_argument("rollout")
+        gate = sub.add_parser("gate", help="at a manual gate: continue with the next batches, or roll back")
+        gate.add_argument("rollout")
+        choice = gate.add_mutually_exclusive_group(required=True)
+        choice.add_argument("--continue", dest="gate_choice", action="store_const", const=GateDecision.CONTINUE)
+        choice.add_argument("--roll-back", dest="gate_choice", action="store_const", const=GateDecision.ROLL_BACK)
         undo = sub.add_parser("undo", help="roll back to the image a finished rollout replaced")
         undo.add_argument("rollout")
         self._strategy(undo)
         wait = sub.add_parser("wait", help="follow a rollout until it ends; exit 0 only if it succeeded")
         wait.add_argument("rollout")
-        for each in (begin, status, stop, undo, wait):
+        for each in (begin, status, stop, undo, wait, hold, go_on, gate):
             each.add_argument("--user", default="", help="act as this console user (required to change anything)")
             each.add_argument("--json", action="store_true", help="print one JSON document")
         for each in (begin, undo, wait):
@@ -57,6 +68,8 @@ class Command(BaseCommand):
         parser.add_argument("--failure-threshold", default="0")
         parser.add_argument("--health-wait", default="5", help="seconds fence must stay RUNNING on the new image")
         parser.add_argument("--no-auto-rollback", action="store_true")
+        parser.add_argument("--manual-gate", action="store_true",
+                            help="after the canaries, wait for `rollout gate --continue` or `--roll-back`")
         parser.add_argument("--wait", action="store_true", help="then follow it as `rollout wait` does")
 
     def handle(self, *args, **options):
@@ -84,6 +97,29 @@ class Command(BaseCommand):
         try:
             said = cancelling.request(rollout, roll_back=options["roll_back"])
         except cancelling.CancelRefused as error:
+            raise CommandError(str(error)) from None
+        rollout.refresh_from_db()
+        self.output.result(follow.describe_rollout(rollout), said)
+
+    def do_pause(self, options):
+        user = acting_user(options["user"], ACTIVATE)
+        self._intervene(options, lambda rollout: pausing.pause(rollout, user=user), pausing.PauseRefused)
+
+    def do_resume(self, options):
+        user = acting_user(options["user"], ACTIVATE)
+        self._intervene(options, lambda rollout: pausing.resume(rollout, user=user), pausing.PauseRefused)
+
+    def do_gate(self, options):
+        user = acting_user(options["user"], ACTIVATE)
+        self._intervene(options, lambda rollout: manual_gate.choose(rollout, options["gate_choice"], user=user),
+                        manual_gate.GateRefused)
+
+    def _intervene(self, options, act, refused):
+        """Pause, resume or a gate decision: recorded with the user, as on the rollout's page."""
+        rollout = get_rollout(options["rollout"])
+        try:
+            said = act(rollout)
+        except refused as error:
             raise CommandError(str(error)) from None
         rollout.refresh_from_db()
         self.output.result(follow.describe_rollout(rollout), said)
@@ -122,6 +158,8 @@ def strategy(options) -> dict:
     data = {name: options[name] for name in ("reason", "canaries", "max_in_flight", "failure_threshold", "health_wait")}
     if not options["no_auto_rollback"]:
         data["auto_rollback"] = "on"
+    if options["manual_gate"]:
+        data["manual_gate"] = "on"
     form = RolloutForm(data)
     if not form.is_valid():
         errors = "; ".join(f"--{field.replace('_', '-')}: {' '.join(messages)}" for field, messages in form.errors.items())
