@@ -3,10 +3,14 @@ next one open. Pure functions over (weekday, start, minutes) so they are
 tested without a database.
 
 Times are wall-clock times in the cluster's timezone (Cluster.windows_timezone,
-an IANA name, "UTC" by default): "Sunday 02:00 for 3 hours" means 02:00 on
-the operators' clock, summer and winter. A window may run over midnight (and
-over the week's end: Sunday 23:00 for 2 hours ends Monday 01:00). A cluster
-with no window has no restriction: a rollout starts at once.
+an IANA name, "UTC" by default): "Sunday 02:00 for 3 hours" opens at 02:00 on
+the operators' clock, summer and winter, and lasts 3 real hours. On the night
+the clocks skip an hour a start inside it is shifted by the gap (02:30 opens
+at 03:30, as java.time and PostgreSQL read it), so the window still opens
+that week; on the night they fall back a start in the repeated hour is its
+first occurrence, and the window opens once. A window may run over midnight
+(and over the week's end: Sunday 23:00 for 2 hours ends Monday 01:00). A
+cluster with no window has no restriction: a rollout starts at once.
 """
 import datetime
 from dataclasses import dataclass
@@ -40,22 +44,26 @@ def zone(name: str) -> ZoneInfo:
         raise ValidationError(f"{name!r} is not an IANA timezone name.") from None
 
 
-def _openings(window: Window, local_date: datetime.date, days: range):
-    """The window's openings (naive local wall-clock) on the days around local_date."""
+def _openings(window: Window, tz: ZoneInfo, local_date: datetime.date, days: range):
+    """The window's openings and closings (aware, UTC) on the days around local_date."""
     for offset in days:
         day = local_date + datetime.timedelta(days=offset)
         if day.weekday() == window.weekday:
-            opens = datetime.datetime.combine(day, window.start)
+            # fold=0: a start the clocks skip is read with the offset before the jump
+            # (shifted by the gap), a repeated one is its first occurrence. In UTC,
+            # so that the minutes are real ones (aware arithmetic in one zone is wall-clock).
+            opens = datetime.datetime.combine(day, window.start, tzinfo=tz).astimezone(datetime.timezone.utc)
             yield opens, opens + datetime.timedelta(minutes=window.minutes)
 
 
 def open_window(windows, tz_name: str, now: datetime.datetime) -> "Window | None":
     """The window open at `now` (an aware datetime), or None."""
-    local = now.astimezone(zone(tz_name)).replace(tzinfo=None)
+    tz = zone(tz_name)
+    local_date = now.astimezone(tz).date()
     for window in windows:
         # An opening up to a week back may still be open (over midnight, over the week's end).
-        for opens, closes in _openings(window, local.date(), range(-7, 1)):
-            if opens <= local < closes:
+        for opens, closes in _openings(window, tz, local_date, range(-7, 1)):
+            if opens <= now < closes:
                 return window
     return None
 
@@ -70,10 +78,9 @@ def next_opening(windows, tz_name: str, now: datetime.datetime) -> "datetime.dat
     """When the next window opens after `now`, as an aware datetime in the
     cluster's timezone; None when there is no window."""
     tz = zone(tz_name)
-    local = now.astimezone(tz).replace(tzinfo=None)
-    later = [opens for window in windows for opens, _ in _openings(window, local.date(), range(0, 8))
-             if opens > local]
-    return min(later).replace(tzinfo=tz) if later else None
+    later = [opens for window in windows for opens, _ in _openings(window, tz, now.astimezone(tz).date(), range(0, 8))
+             if opens > now]
+    return min(later).astimezone(tz) if later else None
 
 
 def describe(windows, tz_name: str) -> str:

@@ -59,3 +59,33 @@ def test_an_unknown_timezone_is_refused():
     with pytest.raises(ValidationError, match="not an IANA timezone name"):
         validate_timezone("Mars/Olympus")
     validate_timezone("Europe/Berlin")
+
+
+# Daylight saving time, Europe/Berlin 2026: the clocks jump from 02:00 to 03:00
+# on Sunday 29 March and fall back from 03:00 to 02:00 on Sunday 25 October.
+SPRING_FORWARD_NIGHT = Window(6, datetime.time(2, 0), 30)  # Sunday 02:00 for 30 min: 02:00-02:59 never shows
+
+
+def test_a_window_in_the_hour_the_clocks_skip_still_opens_for_its_length():
+    # 02:00 local does not exist that night: the window opens when the clock jumps
+    # (03:00 CEST = 01:00 UTC), as a skipped time is read shifted by the gap, for
+    # its 30 minutes; it must not be skipped until the next week.
+    sunday = datetime.datetime(2026, 3, 29, 0, 0, tzinfo=UTC)
+    assert next_opening([SPRING_FORWARD_NIGHT], "Europe/Berlin", sunday) == datetime.datetime(2026, 3, 29, 1, 0,
+                                                                                              tzinfo=UTC)
+    assert not is_open([SPRING_FORWARD_NIGHT], "Europe/Berlin", datetime.datetime(2026, 3, 29, 0, 59, tzinfo=UTC))
+    assert is_open([SPRING_FORWARD_NIGHT], "Europe/Berlin", datetime.datetime(2026, 3, 29, 1, 0, tzinfo=UTC))
+    assert is_open([SPRING_FORWARD_NIGHT], "Europe/Berlin", datetime.datetime(2026, 3, 29, 1, 29, tzinfo=UTC))
+    assert not is_open([SPRING_FORWARD_NIGHT], "Europe/Berlin", datetime.datetime(2026, 3, 29, 1, 30, tzinfo=UTC))
+    # Said as the clock on the wall shows it then: 03:00 CEST.
+    assert f"{next_opening([SPRING_FORWARD_NIGHT], 'Europe/Berlin', sunday):%H:%M %Z}" == "03:00 CEST"
+
+
+def test_a_window_in_the_hour_the_clocks_repeat_opens_once_for_its_length():
+    # Sunday 02:30 for 60 min on 25 October: 02:30 comes twice (CEST, then CET).
+    # The window is the first 02:30 (00:30 UTC) for 60 minutes, not a second time.
+    fall_back = Window(6, datetime.time(2, 30), 60)
+    assert not is_open([fall_back], "Europe/Berlin", datetime.datetime(2026, 10, 25, 0, 29, tzinfo=UTC))
+    assert is_open([fall_back], "Europe/Berlin", datetime.datetime(2026, 10, 25, 0, 30, tzinfo=UTC))
+    assert is_open([fall_back], "Europe/Berlin", datetime.datetime(2026, 10, 25, 1, 29, tzinfo=UTC))
+    assert not is_open([fall_back], "Europe/Berlin", datetime.datetime(2026, 10, 25, 1, 45, tzinfo=UTC))
