@@ -9,6 +9,7 @@ from django.utils import timezone
 from images import engine, registry
 from images.models import ImageVersion, Promotion, Status
 from images.promotion import skopeo, stream
+from images.promotion import rules
 from images.promotion.rules import PromotionFailed
 from job_runs import lifecycle
 from job_runs.models import UNFINISHED, RunStatus
@@ -38,6 +39,15 @@ def _promote(row: Promotion, log) -> None:
     origin, destination = source.cluster.registry, cluster.registry
     if not origin:
         raise PromotionFailed(f"{source.cluster} has no registry any more")
+    # The POST checked these; rows may have changed while the job was queued,
+    # and a copy into the target's registry is not undone by a later refusal.
+    why = rules.refusal(source, cluster, promotion=row)
+    if why:
+        raise PromotionFailed(why.rstrip("."))
+    if rules.target_reference(source, cluster) != row.target_reference:
+        raise PromotionFailed(f"{cluster}'s registry is now {destination or 'none'}, not "
+                              f"{row.target_reference.rpartition('/' + source.repository)[0] or 'none'} as when it was "
+                              "requested: request the promotion again")
     log(f"=== promote {source} from {source.cluster} ({origin}) to {cluster} ({destination or 'no registry'}) "
         f"by digest {row.digest} at {timezone.now():%Y-%m-%d %H:%M:%S %Z}")
     if not registry.has_manifest(origin, source.repository, row.digest):

@@ -30,8 +30,9 @@ def target_reference(version, cluster) -> str:
     return f"{cluster.registry}/{version.repository}:{version.tag}"
 
 
-def refusal(version, cluster) -> str:
-    """Why version may not be promoted to cluster ("" when it may)."""
+def refusal(version, cluster, promotion=None) -> str:
+    """Why version may not be promoted to cluster ("" when it may). The job
+    asks again for its own promotion (which is then not "already queued")."""
     if cluster.pk == version.cluster_id:
         return f"{version} is already on {cluster}: promote it to another cluster."
     if not version.manifest_digest or not version.registry_reference:
@@ -46,7 +47,10 @@ def refusal(version, cluster) -> str:
             return f"{version} is already on {cluster} with the same digest: roll that version out there."
         return (f"{cluster} already has a version {existing} ({existing.manifest_digest[:19] or existing.status}), "
                 "not this digest; tags are immutable, so nothing would be overwritten.")
-    if Promotion.objects.filter(source=version, target_cluster=cluster, status__in=UNFINISHED).exists():
+    others = Promotion.objects.filter(source=version, target_cluster=cluster, status__in=UNFINISHED)
+    if promotion is not None:
+        others = others.exclude(pk=promotion.pk)
+    if others.exists():
         return f"A promotion of {version} to {cluster} is already queued or running."
     return ""
 

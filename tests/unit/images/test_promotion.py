@@ -236,6 +236,7 @@ class FakeEngine:
 def test_to_a_cluster_without_a_registry_the_build_engine_pulls_it_by_digest(monkeypatch, promotable, fake, status,
                                                                             says):
     Cluster.objects.filter(pk=promotable.target_cluster_id).update(registry="")
+    Promotion.objects.filter(pk=promotable.pk).update(target_reference=f"{REPOSITORY}:1.0.0")  # as requested to it
     FakeRegistries(monkeypatch, "10.0.0.11:5000", "")
     monkeypatch.setattr(engine, "open_engine", lambda cluster: contextlib.nullcontext(fake))
     job.promote_image_version(str(promotable.pk))
@@ -309,3 +310,21 @@ def test_skopeo_is_stopped_when_the_job_cannot_go_on(tmp_path, monkeypatch):
 def test_skopeo_refuses_arguments_that_are_not_a_registry_name_digest_or_tag(location, repository, digest, tag):
     with pytest.raises(skopeo.CopyFailed, match="not copied: .* is not"):
         skopeo.command(location, "10.1.0.11:5000", repository, digest, tag)
+
+
+@pytest.mark.parametrize("meanwhile", ["a version with the tag", "registry moved"])
+def test_the_job_checks_the_refusals_again_before_copying(monkeypatch, promotable, production, meanwhile):
+    """Between the POST and the job: production got its own version with
+    this tag (not pushed yet, so its registry does not show it), or its
+    registry moved. Nothing is copied into production's registry."""
+    fake = FakeRegistries(monkeypatch, "10.0.0.11:5000", "10.1.0.11:5000")
+    if meanwhile == "a version with the tag":
+        draft_version(production, "1.0.0", status=Status.BUILT, image_id="sha256:" + "d" * 64)
+        says = "production already has a version exampleco/newimg:1.0.0"
+    else:
+        Cluster.objects.filter(pk=production.pk).update(registry="10.1.0.99:5000")
+        says = "production's registry is now 10.1.0.99:5000, not 10.1.0.11:5000 as when it was requested"
+    job.promote_image_version(str(promotable.pk))
+    promotable.refresh_from_db()
+    assert promotable.status == RunStatus.FAILED and says in promotable.status_reason, promotable.log
+    assert fake.copies == [] and promotable.target is None
