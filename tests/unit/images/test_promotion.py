@@ -7,7 +7,8 @@ from pathlib import Path
 
 import docker
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from images import engine, registry
@@ -328,3 +329,37 @@ def test_the_job_checks_the_refusals_again_before_copying(monkeypatch, promotabl
     promotable.refresh_from_db()
     assert promotable.status == RunStatus.FAILED and says in promotable.status_reason, promotable.log
     assert fake.copies == [] and promotable.target is None
+
+
+def _queries(function, *args) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        function(*args)
+    return len(captured)
+
+
+def test_the_pipeline_reads_a_constant_number_of_queries_and_one_stage_per_cluster(staging, production, promotable):
+    origin, target = promotable.source, pushed(production)
+    Promotion.objects.filter(pk=promotable.pk).update(status=RunStatus.SUCCEEDED, target=target)
+    Node.objects.create(cluster=production, address="10.1.0.12", roles=["dea"], desired_image=target.registry_reference,
+                        fence_state="RUNNING")
+    small = _queries(pipeline.pipeline, target)
+    # Two more hops (production -> edge -> dr) and three failed attempts to "bare".
+    source = target
+    for name, net in (("edge", 3), ("dr", 4)):
+        cluster = Cluster.objects.create(name=name, core_address=f"10.{net}.0.11", registry=f"10.{net}.0.11:5000")
+        made = pushed(cluster)
+        Promotion.objects.create(source=source, target_cluster=cluster, digest=DIGEST, status=RunStatus.SUCCEEDED,
+                                 target=made, requested_by_username="ops")
+        Node.objects.create(cluster=cluster, address=f"10.{net}.0.12", roles=["dea"],
+                            desired_image=made.registry_reference, fence_state="RUNNING")
+        source = made
+    bare = Cluster.objects.create(name="bare", core_address="10.2.0.11", registry="10.2.0.11:5000")
+    for status in (RunStatus.FAILED, RunStatus.ERRORED, RunStatus.FAILED):
+        Promotion.objects.create(source=origin, target_cluster=bare, digest=DIGEST, status=status,
+                                 requested_by_username="ops")
+    assert _queries(pipeline.pipeline, source) == small
+    stages = pipeline.pipeline(source)
+    assert [(s.cluster.name, s.state) for s in stages] == [
+        ("staging", "active"), ("production", "not active"), ("bare", "promotion failed"),
+        ("edge", "not active"), ("dr", "not active")]
+    assert [s.running_on for s in stages] == [[], ["10.1.0.12"], [], ["10.3.0.12"], ["10.4.0.12"]]
