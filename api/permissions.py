@@ -5,6 +5,8 @@ nodes/migrations/0003_roles.py carry them). Each view names them per action
 in `permissions`; any one of them suffices, as in the admin."""
 from rest_framework.permissions import BasePermission
 
+from api import refusal
+
 
 class ConsoleRole(BasePermission):
     message = "This token's user may not use the console (not an active staff user)."
@@ -23,8 +25,12 @@ class ConsoleRole(BasePermission):
 
 class RolePermissions:
     """Mixin for the API's views: `permissions` maps a viewset action to the
-    permissions that allow it."""
+    permissions that allow it. (Every API view has it, so it also names the
+    API's exception handler: each refusal is {"detail": ...}.)"""
     permissions: dict[str, tuple[str, ...]] = {}
+
+    def get_exception_handler(self):
+        return refusal.exception_handler
 
     def required_permissions(self, request) -> tuple[str, ...]:
         # An action nobody listed is allowed to nobody, not even a superuser.

@@ -2,7 +2,10 @@
 Accepted values are checked again by the console's own forms
 (images/drafts.py, RolloutForm), so a value is refused with the same words
 whichever way it comes in; the types here make the OpenAPI schema."""
+from collections.abc import Mapping
+
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 from images.models import ImageVersion, Rollout, RolloutStep
 from nodes.models import Cluster, FenceRestart, Node
@@ -40,7 +43,22 @@ class ImageVersionSerializer(serializers.ModelSerializer):
                   "pushed_at"]
 
 
-class NewDraftSerializer(serializers.Serializer):
+class Strict(serializers.Serializer):
+    """What a caller sends: a field it does not declare is refused, not
+    ignored (a misspelt distribute_only or roll_back, ignored, would do the
+    opposite of what was asked)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = [name for name in data if name not in self.fields]
+            if unknown:
+                raise serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [
+                    f"Unknown field{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} "
+                    f"(the fields are: {', '.join(self.fields)})."]})
+        return super().to_internal_value(data)
+
+
+class NewDraftSerializer(Strict):
     cluster = serializers.CharField(help_text="The cluster's name.")
     repository = serializers.CharField(help_text="e.g. exampleco/newimg")
     tag = serializers.CharField(help_text="Built once, never rebuilt.")
@@ -60,7 +78,7 @@ class LogLineSerializer(serializers.Serializer):
     text = serializers.CharField()
 
 
-class StrategySerializer(serializers.Serializer):
+class StrategySerializer(Strict):
     """The plan page's strategy form (RolloutForm), with its defaults."""
     reason = serializers.CharField(allow_blank=True, help_text="Why: kept with every fence restart in the audit.")
     canaries = serializers.IntegerField(default=1)
@@ -77,7 +95,7 @@ class StartSerializer(StrategySerializer):
     distribute_only = serializers.BooleanField(default=False, help_text="Pull on every node, do not activate.")
 
 
-class CancelSerializer(serializers.Serializer):
+class CancelSerializer(Strict):
     roll_back = serializers.BooleanField(
         default=False, help_text="Stop and roll back (set the config back, restart the nodes already switched); "
                                  "false: stop here.")

@@ -3,7 +3,7 @@ through the admin's own form (images/forms.py): the same checks whoever
 asks. `manage.py image new` and the API's "new draft" both call it."""
 import json
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 
 from images.dockerfile import DockerfileError, default_cmd
@@ -24,8 +24,10 @@ def create_draft(user, *, cluster, repository: str, tag: str, from_reference: st
         "cluster": cluster.pk, "repository": repository, "tag": tag, "parent": parent,
         "from_reference": from_reference, "cmd": cmd or json.dumps(default_cmd()), "release_notes": notes})
     if not form.is_valid():
+        # A field's errors after its name; the form's own (a taken tag) alone.
         raise DraftRefused("Nothing was created. " + "; ".join(
-            f"{field}: {' '.join(messages)}" for field, messages in form.errors.items()))
+            " ".join(messages) if field == NON_FIELD_ERRORS else f"{field}: {' '.join(messages)}"
+            for field, messages in form.errors.items()))
     with transaction.atomic():
         version = form.save(commit=False)
         version.created_by, version.created_by_username = user, user.get_username()

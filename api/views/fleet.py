@@ -9,6 +9,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.exceptions import ValidationError
 
+from api import filters
 from api.permissions import RolePermissions
 from api.serializers import ClusterSerializer, FenceRestartSerializer, NodeSerializer
 from nodes.models import Cluster, FenceRestart, Node
@@ -36,10 +37,7 @@ class NodeViewSet(RolePermissions, mixins.ListModelMixin, viewsets.GenericViewSe
         if "cluster" in self.request.query_params:
             nodes = nodes.filter(cluster__name=self.request.query_params["cluster"])
         if "drift" in self.request.query_params:
-            drift = self.request.query_params["drift"]
-            if drift not in Drift.values:
-                raise ValidationError({"drift": f"One of {', '.join(Drift.values)}."})
-            nodes = nodes.filter(drift=drift)
+            nodes = nodes.filter(drift=filters.one_of("drift", self.request.query_params["drift"], Drift.values))
         return nodes
 
 
@@ -81,9 +79,7 @@ class FenceRestartViewSet(RolePermissions, mixins.ListModelMixin, viewsets.Gener
         if "until" in params:
             restarts = restarts.filter(started_at__lt=_moment("until", params["until"]))
         if "outcome" in params:
-            if params["outcome"] not in Outcome.values:
-                raise ValidationError({"outcome": f"One of {', '.join(Outcome.values)}."})
-            restarts = restarts.filter(outcome=params["outcome"])
+            restarts = restarts.filter(outcome=filters.one_of("outcome", params["outcome"], Outcome.values))
         if "correlation_id" in params:
             restarts = restarts.filter(correlation_id=_uuid("correlation_id", params["correlation_id"]))
         return restarts

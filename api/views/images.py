@@ -9,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from api import refusal
+from api import filters, refusal
 from api.permissions import RolePermissions
 from api.serializers import ImageVersionSerializer, LogLineSerializer, NewDraftSerializer, RefusalSerializer
 from images import drafts
@@ -40,10 +40,13 @@ class ImageVersionViewSet(RolePermissions, mixins.ListModelMixin, mixins.Retriev
 
     def get_queryset(self):
         versions = ImageVersion.objects.select_related("cluster").prefetch_related("run_steps").order_by("-created_at")
-        if "cluster" in self.request.query_params:
-            versions = versions.filter(cluster__name=self.request.query_params["cluster"])
-        if "status" in self.request.query_params:
-            versions = versions.filter(status=self.request.query_params["status"])
+        params = self.request.query_params
+        if self.action != "list":
+            return versions  # the query string of a build or a push is not a filter on its version
+        if "cluster" in params:
+            versions = versions.filter(cluster__name=params["cluster"])
+        if "status" in params:
+            versions = versions.filter(status=filters.one_of("status", params["status"], Status.values))
         return versions
 
     def create(self, request):

@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api import refusal
-from api.serializers import RefusalSerializer, RolloutAnswerSerializer, RolloutSerializer
+from api.serializers import RefusalSerializer, RolloutAnswerSerializer, RolloutSerializer, Strict
 from images.models.rollout import GateDecision
 from images.rollouts import approval, manual_gate, windows
 from images.rollouts import pause as pausing
@@ -22,11 +22,11 @@ REFUSED = {409: OpenApiResponse(RefusalSerializer, description="Refused: nothing
 REFUSALS = (approval.ApprovalRefused, windows.WindowRefused, pausing.PauseRefused, manual_gate.GateRefused)
 
 
-class ReasonSerializer(serializers.Serializer):
+class ReasonSerializer(Strict):
     reason = serializers.CharField(allow_blank=True, help_text="Recorded with the decision.")
 
 
-class GateSerializer(serializers.Serializer):
+class GateSerializer(Strict):
     choice = serializers.ChoiceField(choices=GateDecision.choices,
                                      help_text="continue: the next batches; rollback: config back, then the canaries.")
 

@@ -8,7 +8,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api import refusal
+from api import filters, refusal
 from api.permissions import RolePermissions
 from api.views.rollout_governance import RolloutGovernance
 from api.serializers import (CancelSerializer, RefusalSerializer, RolloutAnswerSerializer, RolloutDetailSerializer,
@@ -47,10 +47,13 @@ class RolloutViewSet(RolloutGovernance, RolePermissions, mixins.ListModelMixin, 
         rollouts = Rollout.objects.select_related("cluster").order_by("-created_at")
         if self.action == "retrieve":
             rollouts = rollouts.prefetch_related("steps__node")
-        if "cluster" in self.request.query_params:
-            rollouts = rollouts.filter(cluster__name=self.request.query_params["cluster"])
-        if "status" in self.request.query_params:
-            rollouts = rollouts.filter(status=self.request.query_params["status"])
+        params = self.request.query_params
+        if self.action != "list":
+            return rollouts  # the query string of a cancel or an approval is not a filter on its rollout
+        if "cluster" in params:
+            rollouts = rollouts.filter(cluster__name=params["cluster"])
+        if "status" in params:
+            rollouts = rollouts.filter(status=filters.one_of("status", params["status"], RolloutStatus.values))
         return rollouts
 
     def get_serializer_class(self):

@@ -70,7 +70,7 @@ def test_a_bad_strategy_or_no_reason_is_400_with_the_plan_page_words(api, fleet_
         "Nothing was started. health_wait: Ensure this value is less than or equal to 3600.")
     assert api.post("/api/rollouts/", {**START, "version": 999}, format="json").json() == {
         "detail": "No image version with id 999."}
-    assert api.post("/api/rollouts/", {**START}, format="json").json() == {"version": ["This field is required."]}
+    assert api.post("/api/rollouts/", {**START}, format="json").json() == {"detail": "version: This field is required."}
     assert not Rollout.objects.exists() and worker.count == 0
 
 
