@@ -133,7 +133,9 @@ def _settle(queue, run: JobRun, rq_job, workers) -> str:
             # for the same loss, said the operator's way.
             why = f"the worker running it ({worker_name or 'unknown'}) is gone"
         else:
-            why = f"RQ ended its job as {status} but the job did not record an ending" + (f" ({last})" if last else "")
+            # status.value: "failed", not the enum's "JobStatus.FAILED", in the operator's message.
+            why = (f"RQ ended its job as {status.value} but the job did not record an ending"
+                   + (f" ({last})" if last else ""))
     return _lost(run, why)
 
 

@@ -5,12 +5,14 @@ is set is there, cancel in distribution and after a canary failure in
 test_rollouts.py and test_cancel_after_canary_failure.py."""
 import pytest
 
-from images.models.rollout import Phase, RolloutStatus, StepStatus
+from django.urls import reverse
+
+from images.models.rollout import Phase, Rollout, RolloutStatus, StepStatus
 from sandbox import layout
 from support.fleet_picture import FenceStarts, ended, nothing_lost
 from support.image_versions import BASE, product_version
 from support.job_stepping import run_jobs_until
-from support.rollout_driving import cancel, config_image, roll_out
+from support.rollout_driving import STRATEGY, cancel, config_image, roll_out
 from support.rq import run_queued_jobs
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -52,3 +54,32 @@ def test_cancel_during_restarts_and_roll_back(admin_client, rollout_sandbox, ver
     assert config_image(rollout_sandbox) == BASE
     started = nothing_lost(rollout_sandbox, starts)
     assert started[canary["address"]] == 2
+
+
+def test_undo_stopped_once_it_set_the_config_back(admin_client, rollout_sandbox, version, starts):
+    """Drift after Undo: the rollout was stopped after its canary, then its
+    Undo was stopped once it had set the config back to the base image. The
+    canary still runs the target ("not restarted"); the DEAs neither rollout
+    restarted run the image the config names again, and the console says
+    they are in sync (nothing_lost compares every DEA with the node)."""
+    canary = layout.deas(rollout_sandbox)[0]
+    rollout = roll_out(admin_client, version, max_in_flight="1")
+    restarts = rollout.steps.filter(phase=Phase.RESTART)
+    run_jobs_until(lambda: restarts.filter(node__address=canary["address"], status=StepStatus.SUCCEEDED).exists(),
+                   "the canary switched")
+    cancel(admin_client, rollout, "stop")
+    run_queued_jobs()
+    ended(admin_client, rollout, RolloutStatus.CANCELLED, f"the cluster config names {version.registry_reference}")
+    response = admin_client.post(reverse("admin:images_rollout_changelist"),
+                                 {"action": "undo", "_selected_action": [rollout.pk], "post": "yes", **STRATEGY})
+    assert response.status_code == 302, response.content[-3000:]
+    undo = Rollout.objects.get(undoes=rollout)
+    config = undo.steps.filter(phase=Phase.CONFIG)
+    run_jobs_until(lambda: config.filter(status=StepStatus.QUEUED).exists(), "the undo's config step queued")
+    cancel(admin_client, undo, "stop")  # the config step is already queued: it runs
+    run_queued_jobs()
+    ended(admin_client, undo, RolloutStatus.CANCELLED, f"the cluster config names {BASE}")
+    assert config_image(rollout_sandbox) == BASE
+    started = nothing_lost(rollout_sandbox, starts)
+    assert started[canary["address"]] == 1, started
+    assert [address for address, count in started.items() if count == 0], f"every DEA was restarted: {started}"
