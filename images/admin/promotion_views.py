@@ -40,15 +40,17 @@ def promote(modeladmin, request, queryset):
         refusal = rules.refusal(version, cluster)
         rows.append(PlanRow(f"{version} → {cluster}", "" if refusal else rules.effect(version, cluster), refusal))
         if not refusal:
-            choices.append((str(cluster.pk), f"Promote to {cluster} ({cluster.registry})"))
+            choices.append((str(cluster.pk), f"Promote to {cluster} "
+                                             f"({cluster.registry or 'no registry: streamed to each DEA'})"))
     if not clusters:
         messages.error(request, "There is no other cluster to promote to.")
         return None
     return confirmation_page(modeladmin, request, queryset, title=f"Promote {version}", rows=rows,
                              button="Yes, copy it", choices=choices, actionable=bool(choices),
                              intro=f"The image is copied by its digest {version.manifest_digest or '(none)'} from "
-                                   f"{version.cluster}'s registry to the chosen cluster's; nothing is rolled out "
-                                   "until you start the rollout there on its plan page.")
+                                   f"{version.cluster}'s registry to the chosen cluster's registry (or, without one, "
+                                   "its DEAs by the rollout); nothing is rolled out until you start the rollout "
+                                   "there on its plan page.")
 
 
 def promotion_page(modeladmin, request, promotion_id):

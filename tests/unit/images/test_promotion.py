@@ -10,14 +10,17 @@ import pytest
 from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from images import engine, registry
 from images.models import Promotion, Rollout, Status
 from images.models.rollout import RolloutStatus
 from images.promotion import job, pipeline, rules, skopeo
+from job_runs import reconciler
 from job_runs.models import JobRun, RunStatus
 from nodes.models import Cluster, Node
 from support.image_versions import REPOSITORY, draft_version
+from support.job_runs import dead_worker, started_by
 from support.rq import register_idle_worker, run_queued_jobs
 
 pytestmark = pytest.mark.django_db
@@ -172,7 +175,8 @@ def test_the_plan_page_offers_only_the_clusters_it_may_go_to(staging, production
     page = admin_client.post(reverse("admin:images_imageversion_changelist"), {
         "action": "promote", "_selected_action": [version.pk]}).content.decode()
     assert "tags are immutable" in page and f'name="choice" value="{production.pk}"' not in page
-    assert f'name="choice" value="{bare.pk}"' in page
+    assert f'name="choice" value="{bare.pk}"' in page and "Promote to bare (no registry: streamed to each DEA)" in page
+    assert "from staging&#x27;s registry to the chosen cluster&#x27;s registry (or, without one, its DEAs by the rollout)" in page
     assert "bare has no registry: pull 10.0.0.11:5000/exampleco/newimg@sha256:aaaa" in page
     assert "as exampleco/newimg:1.0.0; its rollout streams it to each DEA" in page
     assert not Promotion.objects.exists()
@@ -363,3 +367,30 @@ def test_the_pipeline_reads_a_constant_number_of_queries_and_one_stage_per_clust
         ("staging", "active"), ("production", "not active"), ("bare", "promotion failed"),
         ("edge", "not active"), ("dr", "not active")]
     assert [s.running_on for s in stages] == [[], ["10.1.0.12"], [], ["10.3.0.12"], ["10.4.0.12"]]
+
+
+def test_a_promotion_whose_worker_died_mid_copy_ends_errored_and_can_be_requested_again(
+        staging, production, admin_user, clean_queue, django_capture_on_commit_callbacks):
+    version = pushed(staging)
+    rolled_out(version)
+    alive = register_idle_worker()  # the reconciler works while other workers are alive
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            row = rules.request(version, production, admin_user)
+        worker = dead_worker(clean_queue)
+        # The dead worker had claimed it and was copying.
+        Promotion.objects.filter(pk=row.pk).update(status=RunStatus.RUNNING)
+        JobRun.objects.filter(rq_job_id=str(row.pk)).update(status="running", worker_name=worker.name,
+                                                            started_at=timezone.now())
+        started_by(clean_queue, str(row.pk), worker)
+        assert "already queued or running" in rules.refusal(version, production)
+
+        lines = reconciler.reconcile(clean_queue)
+    finally:
+        alive.register_death()
+    gone = f"lost: the worker running it ({worker.name}) is gone"
+    assert lines == [f"Promote {version} to production: {gone}"]
+    row.refresh_from_db()
+    assert row.status == RunStatus.ERRORED and gone in row.status_reason and row.finished_at is not None
+    assert row.target is None and not production.image_versions.exists()
+    assert rules.refusal(version, production) == ""  # the operator may try again
