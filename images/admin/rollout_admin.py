@@ -86,7 +86,7 @@ class RolloutAdmin(admin.ModelAdmin):
         roll_back = choice(request) == cancelling.ROLL_BACK
         for rollout in rollouts:
             try:
-                messages.success(request, cancelling.request(rollout, roll_back=roll_back))
+                messages.success(request, cancelling.request(rollout, roll_back=roll_back, user=request.user))
             except cancelling.CancelRefused as error:
                 messages.warning(request, str(error))
 

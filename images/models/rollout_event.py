@@ -1,7 +1,8 @@
 """The governance record of a rollout: who asked for approval, who approved
 or rejected it, when a request expired, when a rollout waited for its
-maintenance window or was started outside it, paused, resumed, and what was
-decided at a manual gate. Append-only, as the fence restart audit is: rows
+maintenance window or was started outside it, paused, resumed, what was
+decided at a manual gate, and who cancelled it (before it started: who ended
+the request). Append-only, as the fence restart audit is: rows
 are written by the code that makes the change (approval.py, windows.py, the
 engine), never changed or deleted (save(), delete() and the queryset refuse;
 triggers refuse in SQL: images/rollout_event_triggers.py), and read-only in
@@ -29,6 +30,7 @@ class EventKind(models.TextChoices):
     GATE_WAITING = "gate_waiting", "waiting at a manual gate"
     GATE_CONTINUED = "gate_continued", "gate: continued"
     GATE_ROLLED_BACK = "gate_rolled_back", "gate: rolled back"
+    CANCEL_REQUESTED = "cancel_requested", "cancel requested"
 
 
 class RolloutEventQuerySet(models.QuerySet):

@@ -85,13 +85,21 @@ def approve(rollout, user) -> str:
 def reject(rollout, user, reason: str) -> str:
     if not reason.strip():
         raise ApprovalRefused("A reason is required to reject: it is recorded and shown to the requester.")
+    expired = False
     with transaction.atomic():
         locked = _locked(rollout)
         why_not = refusal(locked, user)
         if why_not:
             raise ApprovalRefused(f"{locked}: {why_not}.")
-        RolloutEvent.record(locked, EventKind.REJECTED, user=user, reason=reason.strip())
-        _end(locked, f"rejected by {user.get_username()}: {reason.strip()}")
+        if locked.approval_expires_at <= timezone.now():
+            # Past its deadline nobody decides it any more (as for approve): it expired.
+            _expire(locked)
+            expired = True
+        else:
+            RolloutEvent.record(locked, EventKind.REJECTED, user=user, reason=reason.strip())
+            _end(locked, f"rejected by {user.get_username()}: {reason.strip()}")
+    if expired:
+        raise ApprovalRefused(f"{locked}: {locked.status_reason}.")
     return f"{locked}: rejected; nothing was changed on {locked.cluster}."
 
 

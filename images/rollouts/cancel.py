@@ -6,6 +6,7 @@ target and which config the cluster has) or stop and roll back."""
 from django.db import transaction
 
 from images.models.rollout import NOT_STARTED, Phase, Rollout, RolloutStatus, StepStatus
+from images.models.rollout_event import EventKind, RolloutEvent
 from images.rollouts import engine
 from images.rollouts.jobs import enqueue_advance
 
@@ -50,22 +51,28 @@ def effect(rollout) -> str:
     return f"{here} {back}"
 
 
-def request(rollout, *, roll_back: bool) -> str:
-    """Records the cancel and asks the engine to decide; returns what to tell the operator."""
+def request(rollout, *, roll_back: bool, user=None) -> str:
+    """Records the cancel (a RolloutEvent with who asked: a protected
+    cluster's request can end this way as well as by rejection) and asks
+    the engine to decide; returns what to tell the operator."""
     with transaction.atomic():
         locked = Rollout.objects.select_for_update().get(pk=rollout.pk)
         why_not = refusal(locked)
         if why_not:
             raise CancelRefused(f"{locked}: {why_not}.")
+        by = f" by {user.get_username()}" if user is not None else ""
         if locked.status in NOT_STARTED:
             # Nothing ran and no step is in flight: it ends here, freeing the cluster.
+            ended = f"cancelled{by} while {locked.get_status_display()}: nothing was changed on the cluster"
+            RolloutEvent.record(locked, EventKind.CANCEL_REQUESTED, user=user, reason=ended)
             locked.steps.filter(status=StepStatus.PENDING).update(status=StepStatus.SKIPPED)
-            engine.finish(locked, RolloutStatus.CANCELLED, f"cancelled while {locked.get_status_display()}: "
-                                                           "nothing was changed on the cluster")
+            engine.finish(locked, RolloutStatus.CANCELLED, ended)
             locked.save(update_fields=["status", "status_reason", "finished_at", "decisions"])
             return f"{locked}: cancelled before it started; nothing was changed."
+        choice = "stop and roll back" if roll_back else "stop here"
+        RolloutEvent.record(locked, EventKind.CANCEL_REQUESTED, user=user, reason=choice)
         locked.cancel_requested, locked.cancel_rolls_back = True, roll_back
-        engine.decide(locked, "cancel requested: " + ("stop and roll back" if roll_back else "stop here"))
+        engine.decide(locked, f"cancel requested: {choice}")
         locked.save(update_fields=["cancel_requested", "cancel_rolls_back", "decisions"])
         enqueue_advance(locked.pk)  # after commit
     return f"{locked}: cancel requested ({'stop and roll back' if roll_back else 'stop here'}); it acts before its next step."

@@ -92,10 +92,10 @@ class Command(BaseCommand):
         return self._started(rollout, options)
 
     def do_cancel(self, options):
-        acting_user(options["user"], ACTIVATE)
+        user = acting_user(options["user"], ACTIVATE)
         rollout = get_rollout(options["rollout"])
         try:
-            said = cancelling.request(rollout, roll_back=options["roll_back"])
+            said = cancelling.request(rollout, roll_back=options["roll_back"], user=user)
         except cancelling.CancelRefused as error:
             raise CommandError(str(error)) from None
         rollout.refresh_from_db()

@@ -209,12 +209,45 @@ def test_an_override_needs_a_reason_and_the_role_and_is_recorded(cluster, people
         windows.override(rollout, alice, "again")
 
 
-def test_a_waiting_rollout_can_be_cancelled_at_once(cluster, people, worker):
-    alice, _, _ = people
+def test_a_waiting_rollout_can_be_cancelled_at_once_and_the_history_says_by_whom(
+        cluster, people, worker, django_capture_on_commit_callbacks):
+    alice, bob, _ = people
     rollout = request(cluster, alice)
-    said = cancel.request(rollout, roll_back=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        said = cancel.request(rollout, roll_back=False, user=bob)
     rollout.refresh_from_db()
     assert "cancelled before it started" in said and rollout.status == RolloutStatus.CANCELLED
+    assert worker.count == 0 and not rollout.steps.filter(status=StepStatus.PENDING).exists()
+    # An auditor reading the history sees the request end, who ended it and how.
+    assert kinds(rollout) == [EventKind.APPROVAL_REQUESTED, EventKind.CANCEL_REQUESTED]
+    cancelled = RolloutEvent.objects.get(rollout=rollout, kind=EventKind.CANCEL_REQUESTED)
+    assert cancelled.username == "bob" and "awaiting approval" in cancelled.reason
+    with pytest.raises(approval.ApprovalRefused, match="not awaiting approval"):
+        approval.approve(rollout, bob)
+
+
+def test_a_cancel_of_a_running_rollout_is_recorded_with_who_and_the_choice(cluster, people, worker):
+    alice, bob, _ = people
+    Cluster.objects.filter(pk=cluster.pk).update(protected=False)
+    cluster.refresh_from_db()
+    rollout = request(cluster, alice)
+    assert rollout.status == RolloutStatus.PLANNED
+    cancel.request(rollout, roll_back=True, user=bob)
+    cancelled = RolloutEvent.objects.get(rollout=rollout, kind=EventKind.CANCEL_REQUESTED)
+    assert cancelled.username == "bob" and "stop and roll back" in cancelled.reason
+
+
+def test_a_rejection_after_the_deadline_is_refused_and_recorded_as_an_expiry(cluster, people, worker):
+    # Before the sweep runs, an expired request is decided by nobody: the
+    # history must say it expired, not that it was rejected after its deadline.
+    alice, bob, _ = people
+    rollout = request(cluster, alice)
+    Rollout.objects.filter(pk=rollout.pk).update(approval_expires_at=timezone.now())
+    with pytest.raises(approval.ApprovalRefused, match="approval expired"):
+        approval.reject(rollout, bob, "not during the sale")
+    rollout.refresh_from_db()
+    assert rollout.status == RolloutStatus.CANCELLED and rollout.status_reason.startswith("approval expired")
+    assert kinds(rollout) == [EventKind.APPROVAL_REQUESTED, EventKind.APPROVAL_EXPIRED]
 
 
 def test_approval_needed_is_announced_when_the_request_is_made(cluster, people, worker):
