@@ -60,7 +60,10 @@ def _steps(rollout, *phases) -> list[RolloutStep]:
 def _limit(rollout, total: int) -> int:
     # Paused: the steps in flight finish, no further one starts. A rollback
     # is never held (as cancel never stops one): the config goes back first.
-    if rollout.paused and rollout.status != RolloutStatus.ROLLING_BACK:
+    # Nor is a cancel: every branch skips what it would start, except "stop
+    # here" on 3.0.1+, where each DEA reloads on the config anyway and is
+    # still verified; held, that rollout would never end.
+    if rollout.paused and rollout.status != RolloutStatus.ROLLING_BACK and not rollout.cancel_requested:
         return 0
     return rollout.in_flight.of(total)
 

@@ -229,6 +229,13 @@ ROWS = [
                                                      Phase.REVERT: "pp"},
         RolloutStatus.ROLLING_BACK, {(Phase.REVERT, DEAS[0]), (Phase.REVERT, DEAS[1])}, batches="001", canaries=2,
         paused=True),
+    # 3.0.1+: every DEA reloads on the config already, so "stop here" still
+    # verifies each one; a pause must not hold that, or cancel never ends it.
+    Row("paused: 3.0.1 stop here still verifies every reload and ends", {**RELOAD_PHASES, Phase.OBSERVE: "spp"},
+        RolloutStatus.ACTIVATING, {(Phase.OBSERVE, DEAS[1]), (Phase.OBSERVE, DEAS[2])}, behaviour="3.0.1",
+        max_in_flight="3", paused=True, cancel="stop"),
+    Row("paused: the gate is still reached (and recorded) while paused", {**RESTART_PHASES, Phase.RESTART: "spp"},
+        RolloutStatus.AWAITING_GATE, manual_gate=True, paused=True, reason="waiting at the manual gate"),
     # Manual gate after the canaries (3.0)
     Row("gate: the canary runs first", {**RESTART_PHASES, Phase.RESTART: "ppp"}, RolloutStatus.ACTIVATING,
         {(Phase.RESTART, DEAS[0])}, manual_gate=True),
