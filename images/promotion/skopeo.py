@@ -6,8 +6,9 @@ that would change the digest), without passing through a Docker engine.
 skopeo runs on the console's machine, which already talks to both
 registries (images/registry.py). Anonymous access only, no proxy from the
 environment, its own policy file (accept any image: the digest pins what is
-copied) and a scratch HOME, so nothing of the host's container config or
-credentials is read."""
+copied) and a scratch HOME, so no user's container config or credentials is
+read. The host's /etc/containers/registries.conf and certs.d still are: a
+mirror configured there could serve the source, but only the pinned digest."""
 import os
 import re
 import shutil
