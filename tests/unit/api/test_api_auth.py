@@ -96,3 +96,19 @@ def test_the_docs_page_and_the_schema_need_no_token():
     # A pipeline generates its client from the schema before it has a token.
     assert APIClient().get(reverse("api-schema")).status_code == 200
     assert APIClient().get(reverse("api-docs")).status_code == 200
+
+
+def test_a_token_older_than_the_maximum_life_is_401(token_of, fleet_in_db, settings):
+    # Lowering API_TOKEN_MAX_DAYS (a policy change, a leak) shortens the tokens
+    # already made, and a token made without an expiry (knox from a shell) lives no longer.
+    user, long_lived = token_of("Viewer", days=365)
+    _, without_expiry = AuthToken.objects.create(user=user, expiry=None)
+    settings.API_TOKEN_MAX_DAYS = 30
+    AuthToken.objects.update(created=timezone.now() - timedelta(days=31))
+    for token in (long_lived, without_expiry):
+        response = client_with(token).get(CLUSTERS)
+        assert response.status_code == 401
+        assert response.json() == {"detail": "This token was made more than 30 days ago (API_TOKEN_MAX_DAYS): "
+                                             "make a new one in the console (API tokens)."}
+    AuthToken.objects.update(created=timezone.now() - timedelta(days=29))
+    assert client_with(long_lived).get(CLUSTERS).status_code == 200
