@@ -7,7 +7,7 @@ has nothing to find, and cancel still works (it is a flag too).
 Who paused and resumed, and when: a RolloutEvent each."""
 from django.db import transaction
 
-from images.models.rollout import IN_FLIGHT, Rollout, RolloutStatus
+from images.models.rollout import IN_FLIGHT, NOT_STARTED, Rollout, RolloutStatus
 from images.models.rollout_event import EventKind, RolloutEvent
 from images.rollouts import engine
 from images.rollouts.jobs import enqueue_advance
@@ -20,6 +20,12 @@ class PauseRefused(Exception):
 def pause_refusal(rollout) -> str:
     if rollout.is_finished:
         return f"it has already ended ({rollout.get_status_display()}): nothing to pause"
+    if rollout.status in NOT_STARTED:
+        # Refused rather than kept: a pause set now would hold the rollout the
+        # moment approval or its window starts it, and a later Resume would
+        # start its steps outside that window.
+        return (f"it has not started yet ({rollout.get_status_display()}): nothing runs to pause; "
+                "Cancel ends it")
     if rollout.status == RolloutStatus.ROLLING_BACK:
         return "it is rolling back, and a rollback always completes (the config is set back first)"
     if rollout.paused:

@@ -185,3 +185,16 @@ def test_a_step_lost_while_paused_waits_for_resume(advances):
     Rollout.objects.filter(pk=rollout.pk).update(paused=False)
     queued = RolloutStep.objects.filter(pk__in=engine.advance(rollout.pk).queue)
     assert set(queued.values_list("node__address", flat=True)) == {"10.0.0.22", "10.0.0.23"}
+
+
+@pytest.mark.parametrize("waiting", [RolloutStatus.AWAITING_APPROVAL, RolloutStatus.WAITING_FOR_WINDOW])
+def test_pause_is_refused_before_the_rollout_started(admin_client, advances, waiting):
+    """Nothing runs yet to pause; a pause set now would hold the rollout the
+    moment approval or its window starts it (or let a Resume start it later,
+    outside its window). Cancel is the way to stop it."""
+    rollout = make_rollout(restarts=("pending", "pending", "pending"), status=waiting)
+    assert 'value="Pause…"' not in page_of(admin_client, rollout)
+    response = press(admin_client, rollout, "pause_rollouts", post="yes", follow=True)
+    assert "it has not started yet" in response.content.decode() and "Cancel ends it" in response.content.decode()
+    rollout.refresh_from_db()
+    assert not rollout.paused and events(rollout) == [] and advances == []
