@@ -29,7 +29,8 @@ def refusal(rollout) -> str:
 def effect(rollout, choice: str) -> str:
     """What the choice does, for the confirmation page."""
     if choice == GateDecision.CONTINUE:
-        return f"The next batches start: every other DEA's fence is restarted onto {rollout.target_image}."
+        held = " It is paused: they start when it is resumed." if rollout.paused else ""
+        return f"The next batches start: every other DEA's fence is restarted onto {rollout.target_image}.{held}"
     if not rollout.previous_image:
         return "The image it replaced is unknown, so nothing can be rolled back: it stops here, cancelled."
     return (f"The cluster config is set back to {rollout.previous_image}, then each canary's fence is restarted "
@@ -48,4 +49,7 @@ def choose(rollout, choice: str, *, user) -> str:
         locked.save(update_fields=["gate_decision", "decisions"])
         RolloutEvent.record(locked, EVENTS[choice], user=user)
         enqueue_advance(locked.pk)  # after commit
-    return f"{locked}: {locked.get_gate_decision_display()} chosen at the manual gate."
+    # The pause still holds the next batches (a rollback is never held).
+    held = "; it is paused: the next batches start when it is resumed" \
+        if locked.paused and choice == GateDecision.CONTINUE else ""
+    return f"{locked}: {locked.get_gate_decision_display()} chosen at the manual gate{held}."
