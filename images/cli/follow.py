@@ -26,6 +26,8 @@ def describe_rollout(rollout) -> dict:
             "previous_image": rollout.previous_image, "requested_by": rollout.requested_by_username,
             "reason": rollout.reason, "finished": rollout.is_finished, "steps": steps,
             "created_at": rollout.created_at, "finished_at": rollout.finished_at,
+            # Paused keeps its status (activating...): said apart, as on the rollout's page.
+            "paused": rollout.paused and not rollout.is_finished,
             "waiting_for": waiting_for(rollout)}
 
 
@@ -35,7 +37,8 @@ def rollout_text(document: dict) -> str:
     reason = f" ({document['status_reason']})" if document["status_reason"] else ""
     if document.get("waiting_for"):
         reason = f" ({document['waiting_for']})"
-    return (f"rollout {document['id']} on {document['cluster']}: {document['status']}{reason}\n"
+    paused = ", paused (no further step starts until it is resumed)" if document.get("paused") else ""
+    return (f"rollout {document['id']} on {document['cluster']}: {document['status']}{paused}{reason}\n"
             f"  {document['previous_image'] or '?'} -> {document['target_image']}\n  {steps}")
 
 

@@ -94,3 +94,17 @@ def test_start_with_a_manual_gate(fleet, clean_queue):  # noqa: F811
         assert Rollout.objects.get(pk=document["id"]).manual_gate
     finally:
         worker.register_death()
+
+
+def test_status_says_a_rollout_is_paused(fleet):
+    """A paused rollout keeps its status (activating): `rollout status`, and
+    the JSON a pipeline reads, must still say that nothing starts."""
+    user_with("activate_rollout")
+    rollout = a_rollout(fleet)
+    run("pause", str(rollout.pk), "--user", "ops")
+    assert "activating, paused" in run("status", str(rollout.pk))
+    document = json.loads(run("status", str(rollout.pk), "--json"))
+    assert document["status"] == "activating" and document["paused"] is True
+    run("resume", str(rollout.pk), "--user", "ops")
+    assert json.loads(run("status", str(rollout.pk), "--json"))["paused"] is False
+    assert "paused" not in run("status", str(rollout.pk))
