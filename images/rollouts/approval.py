@@ -104,12 +104,10 @@ def reject(rollout, user, reason: str) -> str:
 
 
 def _expire(locked) -> None:
-    minutes = locked.cluster.approval_expiry_minutes
-    reason = (f"approval expired: nobody approved it before {locked.approval_expires_at:%Y-%m-%d %H:%M:%S} UTC; "
-              "nothing was changed on the cluster")
-    RolloutEvent.record(locked, EventKind.APPROVAL_EXPIRED,
-                        reason=f"not approved within {minutes} minutes of the request")
-    _end(locked, reason)
+    # The deadline fixed at request time, not the cluster's expiry now (it may have been changed since).
+    deadline = f"{locked.approval_expires_at:%Y-%m-%d %H:%M:%S} UTC"
+    RolloutEvent.record(locked, EventKind.APPROVAL_EXPIRED, reason=f"not approved before its deadline, {deadline}")
+    _end(locked, f"approval expired: nobody approved it before {deadline}; nothing was changed on the cluster")
 
 
 def expire_overdue(now=None) -> list[str]:

@@ -147,6 +147,19 @@ def test_the_reconciler_sweep_expires_an_unanswered_request(cluster, people, wor
     assert request(cluster, alice, tag="1.0.2").status == RolloutStatus.AWAITING_APPROVAL
 
 
+def test_the_expiry_is_recorded_against_the_deadline_the_request_was_given(cluster, people, worker):
+    # The cluster's expiry changed after the request: the record states the
+    # rule the request was under (its deadline), not the cluster's new setting.
+    alice, _, _ = people
+    rollout = request(cluster, alice)
+    Cluster.objects.filter(pk=cluster.pk).update(approval_expiry_minutes=600)
+    deadline = timezone.now() - datetime.timedelta(seconds=1)
+    Rollout.objects.filter(pk=rollout.pk).update(approval_expires_at=deadline)
+    governance.sweep()
+    expired = RolloutEvent.objects.get(rollout=rollout, kind=EventKind.APPROVAL_EXPIRED)
+    assert f"{deadline:%Y-%m-%d %H:%M:%S} UTC" in expired.reason and "600" not in expired.reason
+
+
 def test_an_approval_after_the_deadline_is_refused_and_ends_it(cluster, people, worker):
     alice, bob, _ = people
     rollout = request(cluster, alice)
