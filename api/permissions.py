@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, MethodNotAllowed
 from rest_framework.permissions import BasePermission
 
 from api import refusal
@@ -22,6 +22,13 @@ class ConsoleRole(BasePermission):
         if not (user and user.is_authenticated and user.is_active and user.is_staff):
             return False
         needed = view.required_permissions(request)
+        if not needed:
+            if getattr(view, "action", None) in (None, "metadata"):
+                # A method this URL does not have (DELETE, PUT, OPTIONS): say so, as DRF would after us.
+                raise MethodNotAllowed(request.method)
+            # An operation someone forgot to list: closed to all, not open to all.
+            self.message = "Nobody may do this through the API: no permission is listed for it."
+            return False
         if any(user.has_perm(permission) for permission in needed):
             return True
         # The words `manage.py` uses for the same refusal (images/cli/access.py).

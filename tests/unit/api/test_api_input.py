@@ -76,3 +76,14 @@ def test_a_taken_tag_is_refused_in_plain_words(client_as, fleet_in_db):
     said = detail(client_as("Operator").post("/api/image-versions/", DRAFT, format="json"))
     assert said == ("Nothing was created. This cluster already has a version with this repository and tag. "
                     "Tags are immutable: choose a new tag.")
+
+
+@pytest.mark.parametrize(("method", "url"), [("delete", "/api/image-versions/{pk}/"), ("put", "/api/clusters/{cluster}/"),
+                                             ("post", "/api/clusters/"), ("patch", "/api/rollouts/"),
+                                             ("options", "/api/rollouts/")])
+def test_a_method_the_api_does_not_have_is_405(client_as, fleet_in_db, pushed, method, url):
+    # Not a 403 "needs the permission ." that no role could ever hold.
+    version = pushed()
+    response = getattr(client_as("Release manager"), method)(url.format(pk=version.pk, cluster=fleet_in_db.pk))
+    assert detail(response, status=405) == f'Method "{method.upper()}" not allowed.'
+    assert ImageVersion.objects.filter(pk=version.pk).exists()
