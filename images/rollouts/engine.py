@@ -298,6 +298,11 @@ def _roll_back(rollout, decision: Decision, reason: str) -> None:
     """The config back first (never cancelled), then the nodes that need it."""
     rollout.status = RolloutStatus.ROLLING_BACK
     decide(rollout, f"{reason}; rolling back to {rollout.previous_image}")
+    if rollout.paused:
+        # A rollback is never held: left set, the flag would show the rollout
+        # "paused" (and offer Resume) while its revert restarts run.
+        rollout.paused = False
+        decide(rollout, "the pause no longer holds: a rollback always completes")
     RolloutStep.objects.create(rollout=rollout, node=rollout.cluster.core_node, phase=Phase.REVERT_CONFIG,
                                image=rollout.previous_image)
     reload = rollout.cluster.fence_reloads_on_change

@@ -215,3 +215,17 @@ def test_continue_on_a_paused_rollout_says_the_batches_wait_for_resume(admin_cli
     rollout.refresh_from_db()
     assert rollout.status == RolloutStatus.ACTIVATING and rollout.paused
     assert 'value="Resume…"' in page_of(admin_client, rollout)
+
+
+def test_a_paused_rollout_that_rolls_back_is_no_longer_shown_paused(admin_client, advances):
+    """A failure past the threshold while paused rolls back, and a rollback
+    is never held: the page must not say 'no further step starts until it is
+    resumed' (nor offer Resume) while the revert restarts run."""
+    rollout = make_rollout(restarts=("succeeded", "failed", "pending"), paused=True)
+    engine.advance(rollout.pk)
+    rollout.refresh_from_db()
+    assert rollout.status == RolloutStatus.ROLLING_BACK and not rollout.paused
+    assert "the pause no longer holds" in rollout.decisions
+    page = page_of(admin_client, rollout)
+    assert 'id="rollout-paused"' not in page and 'value="Resume…"' not in page
+    assert events(rollout) == []  # the pause and its end are in the decisions; no Resume was pressed
