@@ -94,11 +94,13 @@ def start_opened(now=None) -> list[str]:
             continue
         with transaction.atomic():
             locked = Rollout.objects.select_for_update().select_related("cluster").get(pk=rollout.pk)
-            if locked.status != RolloutStatus.WAITING_FOR_WINDOW:
-                continue  # overridden or cancelled meanwhile
+            if locked.status != RolloutStatus.WAITING_FOR_WINDOW or not is_open(locked.cluster, now):
+                continue  # overridden or cancelled, or its windows changed, meanwhile
             window = maintenance_windows.open_window(_windows(locked.cluster), locked.cluster.windows_timezone, now)
-            RolloutEvent.record(locked, EventKind.WINDOW_OPENED, reason=f"window open: {window}")
-            _start(locked, f"maintenance window open ({window}): starting")
+            # Open with no window open: the cluster's windows were all removed.
+            why = f"window open: {window}" if window else f"{locked.cluster} has no maintenance window any more"
+            RolloutEvent.record(locked, EventKind.WINDOW_OPENED, reason=why)
+            _start(locked, f"maintenance window open ({window}): starting" if window else f"starting: {why}")
             locked.save(update_fields=["status", "decisions"])
         started.append(f"{locked}: its maintenance window opened; started")
     return started

@@ -200,6 +200,24 @@ def test_approved_outside_a_window_it_waits_and_the_sweep_starts_it_when_the_win
                               EventKind.WINDOW_OPENED]
 
 
+def test_a_waiting_rollout_starts_when_its_clusters_windows_are_removed_and_the_record_says_so(
+        cluster, people, worker, django_capture_on_commit_callbacks):
+    alice, _, _ = people
+    Cluster.objects.filter(pk=cluster.pk).update(protected=False)
+    cluster.refresh_from_db()
+    closed_window(cluster)
+    rollout = request(cluster, alice)
+    assert rollout.status == RolloutStatus.WAITING_FOR_WINDOW
+    MaintenanceWindow.objects.filter(cluster=cluster).delete()  # no window: no restriction
+    with django_capture_on_commit_callbacks(execute=True):
+        governance.sweep()
+    rollout.refresh_from_db()
+    assert rollout.status == RolloutStatus.PLANNED and worker.count == 1
+    opened = RolloutEvent.objects.get(rollout=rollout, kind=EventKind.WINDOW_OPENED)
+    assert opened.reason == "prod has no maintenance window any more"
+    assert "None" not in rollout.decisions.splitlines()[-1]
+
+
 def test_an_override_needs_a_reason_and_the_role_and_is_recorded(cluster, people, worker,
                                                                    django_capture_on_commit_callbacks):
     alice, _, olga = people
