@@ -62,8 +62,9 @@ def command(source_location: str, target_location: str, repository: str, digest:
 
 
 def copy(source_location: str, target_location: str, repository: str, digest: str, tag: str, log) -> None:
-    """Every argument was validated where it came from (the version's row,
-    the clusters' registry fields); the list goes to exec, never a shell."""
+    """The arguments were validated where they came from (the version's
+    row, the clusters' registry fields) and again by command(); the list
+    goes to exec, never a shell. log gets each line of skopeo's output."""
     binary = shutil.which("skopeo")
     if binary is None:
         raise CopyUnavailable("skopeo is not installed on the console's machine (scripts/install.sh installs it)")
