@@ -69,7 +69,7 @@ class NewDraftSerializer(Strict):
     run = serializers.ListField(child=serializers.CharField(allow_blank=True), required=False, default=list,
                                 help_text="RUN lines, in order.")
     cmd = serializers.ListField(child=serializers.CharField(), required=False, default=None, allow_null=True,
-                                help_text='CMD as a list (default ["start.sh"]).')
+                                allow_empty=False, help_text='CMD as a list (default ["start.sh"]).')
     notes = serializers.CharField(required=False, allow_blank=True, default="", help_text="Release notes.")
 
 

@@ -87,3 +87,10 @@ def test_a_method_the_api_does_not_have_is_405(client_as, fleet_in_db, pushed, m
     response = getattr(client_as("Release manager"), method)(url.format(pk=version.pk, cluster=fleet_in_db.pk))
     assert detail(response, status=405) == f'Method "{method.upper()}" not allowed.'
     assert ImageVersion.objects.filter(pk=version.pk).exists()
+
+
+def test_an_empty_cmd_says_what_is_wrong(client_as, fleet_in_db):
+    # Sent, but empty: not "This field is required."
+    said = detail(client_as("Operator").post("/api/image-versions/", {**DRAFT, "cmd": []}, format="json"))
+    assert said == "cmd: This list may not be empty."
+    assert not ImageVersion.objects.exists()
