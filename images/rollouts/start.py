@@ -42,6 +42,11 @@ def start(*, cluster, target_image: str, target_pull: str, target=None, kind=Rol
     if not plan.nodes:
         excluded = "; ".join(f"{node.address}: {why}" for node, why in plan.excluded) or "the cluster has no DEA node"
         raise RolloutRefused(f"No DEA node can take part ({excluded}).")
+    if manual_gate and plan.has_canaries and len(plan.batches) == 1:
+        # Asked for, then silently never reached: the whole fleet would switch with no one judging it.
+        raise RolloutRefused(f"A manual gate waits after the canaries, and all {len(plan.nodes)} DEA node(s) taking "
+                             "part are canaries: no node is left for the gate to hold. Set fewer canaries. "
+                             "Nothing was started.")
     # A node whose engine cannot pull from the registry would fail its pull
     # (or, 3.0.1+, run fence on an image it lacks): refuse before anything changes.
     cannot_pull = pull_check.refusal(cluster, target_pull)

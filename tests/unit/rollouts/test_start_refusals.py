@@ -156,6 +156,9 @@ def test_build_with_no_worker_alive_says_so(admin_client, fleet_in_db, clean_que
     ("3.0", "0", "A manual gate waits after the canaries: set at least one canary. Nothing was started."),
     ("3.0.1", "1", "A manual gate waits after the canaries, and prod reloads every DEA at once on the config (3.0.1+): "
                    "there are no canaries to wait after. Nothing was started."),
+    # prod has one DEA: a gate after it would hold nothing, and the whole fleet would switch unjudged.
+    ("3.0", "1", "A manual gate waits after the canaries, and all 1 DEA node(s) taking part are canaries: "
+                 "no node is left for the gate to hold. Set fewer canaries. Nothing was started."),
 ])
 def test_a_manual_gate_without_canaries_is_refused(admin_client, fleet_in_db, worker, behaviour, canaries, message):
     Cluster.objects.filter(pk=fleet_in_db.pk).update(kato_behaviour=behaviour)
@@ -165,5 +168,7 @@ def test_a_manual_gate_without_canaries_is_refused(admin_client, fleet_in_db, wo
 
 
 def test_a_manual_gate_is_kept_with_the_strategy(admin_client, fleet_in_db, worker):
+    Node.objects.create(cluster=fleet_in_db, address="10.0.0.13", roles=["dea"], registry_config=PULLS,
+                        desired_image=BASE, **TRUSTED)  # a DEA after the canary, for the gate to hold
     act(admin_client, "roll_out", pushed(fleet_in_db), **{**START, "manual_gate": "on"})
     assert Rollout.objects.get().manual_gate
