@@ -268,6 +268,8 @@ ROWS = [
         reason="fence restarted onto it on 10.0.0.21; still running"),
     Row("gate: stop and roll back at the gate", {**RESTART_PHASES, Phase.RESTART: "spp"}, RolloutStatus.ROLLING_BACK,
         {(Phase.REVERT_CONFIG, CORE)}, status=RolloutStatus.AWAITING_GATE, manual_gate=True, cancel="rollback"),
+    Row("gate: without canaries there is nothing to wait after", {**RESTART_PHASES, Phase.RESTART: "spp"},
+        RolloutStatus.ACTIVATING, {(Phase.RESTART, DEAS[1]), (Phase.RESTART, DEAS[2])}, canaries=0, manual_gate=True),
     Row("gate: only canaries, nothing to wait before", {**RESTART_PHASES, Phase.RESTART: "sss"},
         RolloutStatus.SUCCEEDED, batches="000", canaries=3, manual_gate=True),
 ]
