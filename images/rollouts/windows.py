@@ -10,6 +10,8 @@ window is checked when the rollout would start (on request, on approval),
 not again once it runs: a rollout started inside a window finishes even if
 the window closes meanwhile (stopping half-way would be worse).
 """
+import logging
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,6 +19,8 @@ from images.models.rollout import Rollout, RolloutStatus
 from images.models.rollout_event import EventKind, RolloutEvent
 from images.rollouts import engine, jobs
 from nodes import maintenance_windows
+
+log = logging.getLogger(__name__)
 
 ROLE_PERMISSION = "images.activate_rollout"  # the Release manager role
 
@@ -90,17 +94,26 @@ def start_opened(now=None) -> list[str]:
     now = now or timezone.now()
     started = []
     for rollout in Rollout.objects.filter(status=RolloutStatus.WAITING_FOR_WINDOW).select_related("cluster"):
-        if not is_open(rollout.cluster, now):
-            continue
-        with transaction.atomic():
-            locked = Rollout.objects.select_for_update().select_related("cluster").get(pk=rollout.pk)
-            if locked.status != RolloutStatus.WAITING_FOR_WINDOW or not is_open(locked.cluster, now):
-                continue  # overridden or cancelled, or its windows changed, meanwhile
-            window = maintenance_windows.open_window(_windows(locked.cluster), locked.cluster.windows_timezone, now)
-            # Open with no window open: the cluster's windows were all removed.
-            why = f"window open: {window}" if window else f"{locked.cluster} has no maintenance window any more"
-            RolloutEvent.record(locked, EventKind.WINDOW_OPENED, reason=why)
-            _start(locked, f"maintenance window open ({window}): starting" if window else f"starting: {why}")
-            locked.save(update_fields=["status", "decisions"])
-        started.append(f"{locked}: its maintenance window opened; started")
+        try:
+            if _start_if_open(rollout, now):
+                started.append(f"{rollout}: its maintenance window opened; started")
+        except Exception as error:  # noqa: BLE001 - one bad cluster row must not hold every other rollout back
+            log.exception("maintenance window sweep: %s", rollout)
+            started.append(f"{rollout}: its window could not be looked at: {error.__class__.__name__}: {error}")
     return started
+
+
+def _start_if_open(rollout, now) -> bool:
+    if not is_open(rollout.cluster, now):
+        return False
+    with transaction.atomic():
+        locked = Rollout.objects.select_for_update().select_related("cluster").get(pk=rollout.pk)
+        if locked.status != RolloutStatus.WAITING_FOR_WINDOW or not is_open(locked.cluster, now):
+            return False  # overridden or cancelled, or its windows changed, meanwhile
+        window = maintenance_windows.open_window(_windows(locked.cluster), locked.cluster.windows_timezone, now)
+        # Open with no window open: the cluster's windows were all removed.
+        why = f"window open: {window}" if window else f"{locked.cluster} has no maintenance window any more"
+        RolloutEvent.record(locked, EventKind.WINDOW_OPENED, reason=why)
+        _start(locked, f"maintenance window open ({window}): starting" if window else f"starting: {why}")
+        locked.save(update_fields=["status", "decisions"])
+    return True

@@ -304,3 +304,31 @@ def test_the_record_is_append_only(cluster, people, worker):
         with pytest.raises(IntegrityError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql)
     assert RolloutEvent.objects.get(pk=event.pk).reason == "monthly patch"
+
+
+def test_one_cluster_the_sweep_cannot_read_holds_no_other_rollout_back(
+        cluster, people, worker, django_capture_on_commit_callbacks):
+    """A timezone made invalid outside the form (a shell, a restore) stops
+    only that cluster's rollout, with the reason in the reconciler's lines."""
+    alice, _, _ = people
+    Cluster.objects.filter(pk=cluster.pk).update(protected=False)
+    cluster.refresh_from_db()
+    closed_window(cluster)
+    stuck = request(cluster, alice)
+    stage = Cluster.objects.create(name="stage", core_address="10.0.1.11", registry=REGISTRY)
+    Node.objects.create(cluster=stage, address="10.0.1.11", roles=["primary"], **TRUSTED)
+    Node.objects.create(cluster=stage, address="10.0.1.12", roles=["dea"], registry_config=PULLS,
+                        desired_image=BASE, **TRUSTED)
+    closed_window(stage)
+    waiting = request(stage, alice)
+    assert (stuck.status, waiting.status) == (RolloutStatus.WAITING_FOR_WINDOW,) * 2
+    Cluster.objects.filter(pk=cluster.pk).update(windows_timezone="Mars/Olympus_Mons")
+    MaintenanceWindow.objects.filter(cluster=stage).delete()  # stage may start now
+    with django_capture_on_commit_callbacks(execute=True):
+        lines = governance.sweep()
+    stuck.refresh_from_db()
+    waiting.refresh_from_db()
+    assert waiting.status == RolloutStatus.PLANNED and stuck.status == RolloutStatus.WAITING_FOR_WINDOW
+    assert f"{waiting}: its maintenance window opened; started" in lines
+    assert any(line.startswith(f"{stuck}: its window could not be looked at: ") and "Mars/Olympus_Mons" in line
+               for line in lines)
