@@ -12,14 +12,14 @@ and end, so any process computing from them answers the same, and the
 numbers survive restarts."""
 import django_rq
 from django.conf import settings
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 from rq import Worker
 from rq.job import Job
 from rq.registry import FinishedJobRegistry, StartedJobRegistry
 
-from images.models.rollout import UNFINISHED, Rollout, RolloutStatus, RolloutStep
+from images.models.rollout import IN_FLIGHT, UNFINISHED, Rollout, RolloutStatus, RolloutStep
 from job_runs import chain
 from job_runs.models import JobRun
 from nodes.models import Cluster, FenceRestart
@@ -60,12 +60,15 @@ def rollout_metrics():
                              labels=["cluster", "rollout", "status"])
     now = timezone.now()
     unfinished = (Rollout.objects.filter(status__in=UNFINISHED)
-                  .annotate(step_started=Max("steps__started_at"), step_finished=Max("steps__finished_at"))
+                  .annotate(step_started=Max("steps__started_at"), step_finished=Max("steps__finished_at"),
+                            steps_in_flight=Count("steps", filter=Q(steps__status__in=IN_FLIGHT)))
                   .select_related("cluster"))
     for rollout in unfinished:
         moments = [m for m in (rollout.created_at, rollout.started_at, rollout.step_started, rollout.step_finished) if m]
-        # A paused rollout waits on a person, not stuck: its own label, for the alert to leave out.
-        status = "paused" if rollout.paused and rollout.status != RolloutStatus.ROLLING_BACK else rollout.status
+        # A paused rollout waits on a person, not stuck: its own label, for the alert to leave out;
+        # but only while nothing of it runs (a step in flight, a cancel or a rollback can hang).
+        waits = rollout.paused and not rollout.cancel_requested and not rollout.steps_in_flight
+        status = "paused" if waits and rollout.status != RolloutStatus.ROLLING_BACK else rollout.status
         idle.add_metric([rollout.cluster.name, str(rollout.pk), status], (now - max(moments)).total_seconds())
     yield idle
 

@@ -156,3 +156,21 @@ def test_without_a_token_only_loopback_is_answered(client, settings, queue):
     assert client.get("/metrics", REMOTE_ADDR="10.1.2.3").status_code == 403
     assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 200
     assert client.post("/metrics").status_code == 405
+
+
+@pytest.mark.parametrize("what", ["a step in flight", "a cancel requested"])
+def test_a_paused_rollout_that_still_acts_keeps_its_phase_label(client, fleet, queue, what):
+    """Paused waits on a person only when nothing runs: a step in flight (it
+    finishes while paused) or a cancel (never held) can hang like any other,
+    so the stuck-rollout alert must still see it."""
+    cluster, nodes = fleet
+    held = rollout(cluster, RolloutStatus.ACTIVATING, started_at=timezone.now(), paused=True,
+                   cancel_requested=what == "a cancel requested")
+    if what == "a step in flight":
+        RolloutStep.objects.create(rollout=held, node=nodes[0], phase=Phase.RESTART, image="x", status="running",
+                                   started_at=timezone.now())
+    samples = scrape(client)
+    assert value(samples, "stackato_dash_rollout_unfinished_idle_seconds", cluster="prod", rollout=str(held.pk),
+                 status="activating") is not None
+    assert value(samples, "stackato_dash_rollout_unfinished_idle_seconds", cluster="prod", rollout=str(held.pk),
+                 status="paused") is None
