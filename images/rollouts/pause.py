@@ -72,4 +72,7 @@ def resume(rollout, *, user) -> str:
         locked.save(update_fields=["paused", "decisions"])
         RolloutEvent.record(locked, EventKind.RESUMED, user=user)
         enqueue_advance(locked.pk)  # after commit: the steps it held start now
-    return f"{locked}: resumed."
+    # Resume ends the pause, not the wait at the gate: say so, or the operator waits for batches.
+    gate = "; it still waits at its manual gate for Continue or Roll back" \
+        if locked.status == RolloutStatus.AWAITING_GATE and not locked.gate_decision else ""
+    return f"{locked}: resumed{gate}."

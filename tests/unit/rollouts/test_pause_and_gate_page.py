@@ -229,3 +229,13 @@ def test_a_paused_rollout_that_rolls_back_is_no_longer_shown_paused(admin_client
     page = page_of(admin_client, rollout)
     assert 'id="rollout-paused"' not in page and 'value="Resume…"' not in page
     assert events(rollout) == []  # the pause and its end are in the decisions; no Resume was pressed
+
+
+def test_resume_at_the_gate_says_it_still_waits_there(admin_client, advances, django_capture_on_commit_callbacks):
+    rollout = make_rollout(status=RolloutStatus.AWAITING_GATE, manual_gate=True, paused=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        page = press(admin_client, rollout, "resume_rollouts", post="yes", follow=True).content.decode()
+    assert "resumed; it still waits at its manual gate for Continue or Roll back." in page
+    assert engine.advance(rollout.pk).queue == []
+    rollout.refresh_from_db()
+    assert rollout.status == RolloutStatus.AWAITING_GATE and not rollout.paused
