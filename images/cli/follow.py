@@ -7,14 +7,16 @@ from django.core.management.base import CommandError
 from django.db.models import Count
 
 from images.models import BuildLogLine, ImageVersion, Rollout
-from images.models.rollout import DONE, NOT_STARTED
+from images.models.rollout import DONE, NOT_STARTED, RolloutStatus
 from images.models.status import RUNNING_STATES, Status
 from images.rollouts.governance import waiting_for
 
 TIMED_OUT = 3  # exit status: still running when --timeout ran out
 # Exit status of `rollout wait` (and start --wait) when the rollout waits on a
-# person (approval) or a maintenance window: a pipeline is not held for hours.
-NOT_STARTED_EXIT = 4
+# person (approval, a manual gate) or a maintenance window: a pipeline is not
+# held for hours.
+WAITS_ON_PEOPLE_EXIT = 4
+WAITS_ON_PEOPLE = (*NOT_STARTED, RolloutStatus.AWAITING_GATE)
 
 
 def describe_rollout(rollout) -> dict:
@@ -43,8 +45,9 @@ def rollout_text(document: dict) -> str:
 
 
 def wait_for_rollout(rollout_id, output, *, timeout: float, interval: float, keep_waiting: bool = False) -> Rollout:
-    """Until it ends. A rollout awaiting approval or its window ends the wait
-    at once with NOT_STARTED_EXIT, unless keep_waiting (then --timeout bounds it)."""
+    """Until it ends. A rollout awaiting approval, its window or its manual
+    gate ends the wait at once with WAITS_ON_PEOPLE_EXIT, unless keep_waiting
+    (then --timeout bounds it)."""
     deadline = time.monotonic() + timeout
     while True:
         rollout = Rollout.objects.select_related("cluster").get(pk=rollout_id)
@@ -54,9 +57,9 @@ def wait_for_rollout(rollout_id, output, *, timeout: float, interval: float, kee
         output.progress(done, total, f"{rollout.status}: {last}" if last else rollout.status)
         if rollout.is_finished:
             return rollout
-        if rollout.status in NOT_STARTED and not keep_waiting:
+        if rollout.status in WAITS_ON_PEOPLE and not keep_waiting:
             raise CommandError(f"{rollout} is {waiting_for(rollout)}. Not waiting for that "
-                               "(--keep-waiting waits, up to --timeout).", returncode=NOT_STARTED_EXIT)
+                               "(--keep-waiting waits, up to --timeout).", returncode=WAITS_ON_PEOPLE_EXIT)
         if time.monotonic() >= deadline:
             raise CommandError(f"{rollout} is still {rollout.status} after {timeout:g} s.", returncode=TIMED_OUT)
         time.sleep(interval)

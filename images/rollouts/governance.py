@@ -53,13 +53,16 @@ def plan_note(cluster) -> str:
 
 
 def waiting_for(rollout) -> str:
-    """What a rollout that has not started waits on, said plainly ('' if it does not wait)."""
+    """What a rollout waits on a person or a window for, said plainly ('' if it does not wait)."""
     if rollout.status == RolloutStatus.AWAITING_APPROVAL:
         return (f"awaiting approval: {rollout.cluster} is protected; a second Release manager (not "
                 f"{rollout.requested_by_username}) must approve it on its page before "
                 f"{rollout.approval_expires_at:%Y-%m-%d %H:%M:%S} UTC")
     if rollout.status == RolloutStatus.WAITING_FOR_WINDOW:
         return f"waiting for its maintenance window: {windows.waiting_note(rollout.cluster)}"
+    if rollout.status == RolloutStatus.AWAITING_GATE:
+        return ("awaiting its manual gate after the canaries: a Release manager presses Continue or Roll back "
+                "on its page (manage.py rollout gate)")
     return ""
 
 

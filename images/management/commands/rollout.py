@@ -3,8 +3,8 @@ admin's rollout actions from a terminal or a pipeline, through
 images/rollouts/start.py, cancel.py, pause.py and manual_gate.py with the
 admin's permission checks for the --user named user.
 Exit status: 0 done (wait: succeeded), 1 refused or ended badly, 3 still
-running when --timeout ran out, 4 (wait) awaiting approval or waiting for a
-maintenance window (unless --keep-waiting)."""
+running when --timeout ran out, 4 (wait) awaiting approval, a maintenance
+window or a manual gate (unless --keep-waiting)."""
 import uuid
 
 from django.core.management.base import BaseCommand, CommandError
@@ -58,7 +58,7 @@ class Command(BaseCommand):
             each.add_argument("--timeout", type=float, default=3600, help="seconds to wait (with --wait; wait)")
             each.add_argument("--interval", type=float, default=2, help="seconds between two looks")
             each.add_argument("--keep-waiting", action="store_true",
-                              help="also wait while it awaits approval or its maintenance window (else exit 4)")
+                              help="also wait while it awaits approval, its maintenance window or its manual gate (else exit 4)")
 
     @staticmethod
     def _strategy(parser):

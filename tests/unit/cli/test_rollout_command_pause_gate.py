@@ -108,3 +108,19 @@ def test_status_says_a_rollout_is_paused(fleet):
     run("resume", str(rollout.pk), "--user", "ops")
     assert json.loads(run("status", str(rollout.pk), "--json"))["paused"] is False
     assert "paused" not in run("status", str(rollout.pk))
+
+
+def test_wait_at_a_manual_gate_exits_4_unless_asked_to_keep_waiting(fleet):
+    """A pipeline is not held for an hour on a person's decision: as for an approval."""
+    user_with("view_rollout")
+    at_gate = a_rollout(fleet, status=RolloutStatus.AWAITING_GATE, manual_gate=True)
+    with pytest.raises(CommandError) as error:
+        run("wait", str(at_gate.pk), "--user", "ops", "--interval", "0")
+    assert error.value.returncode == 4
+    assert "is awaiting its manual gate after the canaries: a Release manager presses Continue or Roll back" in str(
+        error.value)
+    with pytest.raises(CommandError) as error:
+        run("wait", str(at_gate.pk), "--user", "ops", "--keep-waiting", "--timeout", "0", "--interval", "0")
+    assert error.value.returncode == 3
+    document = json.loads(run("status", str(at_gate.pk), "--json"))
+    assert document["waiting_for"].startswith("awaiting its manual gate")
