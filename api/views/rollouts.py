@@ -83,7 +83,7 @@ class RolloutViewSet(RolloutGovernance, RolePermissions, mixins.ListModelMixin, 
         given = CancelSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         try:
-            said = cancelling.request(self.get_object(), roll_back=given.validated_data["roll_back"])
+            said = cancelling.request(self.get_object(), roll_back=given.validated_data["roll_back"], user=request.user)
         except cancelling.CancelRefused as error:
             return refusal.conflict(str(error))
         return Response({"detail": said, "rollout": RolloutSerializer(self.get_queryset().get(pk=pk)).data},

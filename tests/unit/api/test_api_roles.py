@@ -4,7 +4,7 @@ not activate; a Release manager starts, cancels and undoes rollouts. A
 refused call changes nothing and queues nothing (real Redis, a worker alive)."""
 import pytest
 
-from images.models import ImageVersion, Rollout
+from images.models import ImageVersion, Rollout, RolloutEvent
 from support.api_tokens import START
 
 pytestmark = pytest.mark.django_db
@@ -96,6 +96,9 @@ def test_a_release_manager_starts_cancels_and_undoes(client_as, fleet_in_db, pus
     assert cancelled.json()["detail"] == (f"{rollout}: cancel requested (stop and roll back); "
                                           "it acts before its next step.")
     assert cancelled.json()["rollout"]["cancel_requested"] is True
+    # Who cancelled is in the record, as from the console.
+    assert list(RolloutEvent.objects.filter(rollout=rollout).values_list("kind", "username")) == [
+        ("cancel_requested", "release_manager")]
     Rollout.objects.filter(pk=rollout.pk).update(status="succeeded", previous_image="stackato/app-holophonor:3.0.0")
     undone = client.post(f"/api/rollouts/{rollout.pk}/undo/", {**START, "reason": "back"}, format="json")
     assert undone.status_code == 201, undone.json()
