@@ -16,7 +16,8 @@ where the canonical JSON is json.dumps({field: value, ...}, sort_keys=True,
 separators=(",", ":"), ensure_ascii=False) encoded as UTF-8, with values:
 - chain_seq, id, node_id, cluster_id, exit_code: integers (exit_code may be null);
 - started_at, finished_at: UTC, "YYYY-MM-DDTHH:MM:SS.ffffffZ" (microseconds);
-- correlation_id: the UUID in its hyphenated lower-case form;
+- correlation_id (and a rollout event's rollout_id): the UUID in its
+  hyphenated lower-case form;
 - every other field: the text as stored;
 - prev_hash: the row_hash of the row with chain_seq - 1 (GENESIS for chain_seq 1).
 
@@ -38,8 +39,12 @@ GENESIS = "0" * 64
 HASHED = ["chain_seq", "id", "node_id", "cluster_id", "cluster_name", "node_address", "started_at", "finished_at",
           "requested_by_username", "image_before", "image_after", "outcome", "exit_code", "output_excerpt",
           "correlation_id", "reason", "prev_hash"]
+# Rollout events (images RolloutEvent) have their own chain, hashed the same
+# way over these fields (user_id is left out: deleting a user sets it NULL).
+ROLLOUT_EVENT_HASHED = ["chain_seq", "id", "rollout_id", "kind", "username", "at", "reason", "prev_hash"]
 INTEGERS = {"chain_seq", "id", "node_id", "cluster_id", "exit_code"}
-TIMES = {"started_at", "finished_at"}
+UUIDS = {"correlation_id", "rollout_id"}
+TIMES = {"started_at", "finished_at", "at"}
 CSV_QUOTED_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
 
 
@@ -58,18 +63,18 @@ def canonical_value(name: str, value):
         return int(value)
     if name in TIMES:
         return _time(value)
-    if name == "correlation_id":
+    if name in UUIDS:
         return str(uuid.UUID(str(value)))
     return str(value)
 
 
-def canonical(row: dict) -> bytes:
-    values = {name: canonical_value(name, row.get(name)) for name in HASHED}
+def canonical(row: dict, hashed: list = HASHED) -> bytes:
+    values = {name: canonical_value(name, row.get(name)) for name in hashed}
     return json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def row_hash(row: dict) -> str:
-    return hashlib.sha256(canonical(row)).hexdigest()
+def row_hash(row: dict, hashed: list = HASHED) -> str:
+    return hashlib.sha256(canonical(row, hashed)).hexdigest()
 
 
 @dataclass
@@ -93,6 +98,7 @@ class Walk:
     checked: int = 0
     gaps: int = 0
     first_break: Break | None = None
+    hashed: list = field(default_factory=lambda: HASHED, repr=False)
     seen: set = field(default_factory=set, repr=False)
 
     def feed(self, row: dict) -> Break | None:
@@ -102,7 +108,7 @@ class Walk:
             problem = f"chain #{seq} again or out of order after #{self.last_seq}"
         elif seq != self.last_seq + 1 and self.contiguous:
             problem = f"chain #{self.last_seq + 1}..#{seq - 1} missing (rows deleted)"
-        elif row_hash(row) != row.get("row_hash"):
+        elif row_hash(row, self.hashed) != row.get("row_hash"):
             problem = "content does not match its hash (row edited)"
         elif seq == self.last_seq + 1 and row.get("prev_hash") != self.last_hash:
             problem = f"prev_hash does not name chain #{self.last_seq} (rows reordered or replaced)"

@@ -23,6 +23,7 @@ FIXED = ["id", "node_id", "cluster_id", "cluster_name", "node_address", "started
 COMPLETION = ["outcome", "finished_at", "exit_code", "output_excerpt"]
 CHAIN = ["chain_seq", "prev_hash", "row_hash"]
 MESSAGE = "fence restart history is append-only"
+REFUSED = "only an open row''s outcome can be set, once"
 
 
 def _same(columns, equal: str) -> str:
@@ -49,44 +50,62 @@ def _allowed(equal: str, chain: list) -> str:
     return " OR ".join(f"({rule})" for rule in rules)
 
 
-def _sqlite_create(chain: list) -> list[str]:
+def sqlite_triggers(table: str, message: str, allowed: str, refused: str) -> list[str]:
+    """DELETE refused; UPDATE refused unless `allowed` (SQL over NEW and OLD) holds.
+    Shared with images/rollout_event_triggers.py."""
     return [
-        (f"CREATE TRIGGER {TABLE}_no_delete BEFORE DELETE ON {TABLE} "
-         f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}: rows cannot be deleted'); END"),
-        (f"CREATE TRIGGER {TABLE}_no_update BEFORE UPDATE ON {TABLE} "
-         f"WHEN NOT ({_allowed('IS', chain)}) "
-         f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}: only an open row''s outcome can be set, once'); END"),
+        (f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+         f"BEGIN SELECT RAISE(ABORT, '{message}: rows cannot be deleted'); END"),
+        (f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
+         f"WHEN NOT ({allowed}) "
+         f"BEGIN SELECT RAISE(ABORT, '{message}: {refused}'); END"),
     ]
+
+
+def sqlite_drop(table: str) -> list[str]:
+    return [f"DROP TRIGGER IF EXISTS {table}_no_delete", f"DROP TRIGGER IF EXISTS {table}_no_update"]
+
+
+def _sqlite_create(chain: list) -> list[str]:
+    return sqlite_triggers(TABLE, MESSAGE, _allowed("IS", chain), REFUSED)
 
 
 SQLITE_CREATE_V1 = _sqlite_create([])
 SQLITE_CREATE = _sqlite_create(CHAIN)
-SQLITE_DROP = [f"DROP TRIGGER IF EXISTS {TABLE}_no_delete", f"DROP TRIGGER IF EXISTS {TABLE}_no_update"]
+SQLITE_DROP = sqlite_drop(TABLE)
 
 
-def _postgresql_create(chain: list) -> list[str]:
+def postgresql_triggers(table: str, message: str, allowed: str, refused: str) -> list[str]:
+    """As sqlite_triggers(), in PL/pgSQL."""
     return [
-        f"""CREATE FUNCTION {TABLE}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        f"""CREATE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
-        RAISE EXCEPTION '{MESSAGE}: rows cannot be deleted' USING ERRCODE = 'integrity_constraint_violation';
+        RAISE EXCEPTION '{message}: rows cannot be deleted' USING ERRCODE = 'integrity_constraint_violation';
     END IF;
-    IF {_allowed('IS NOT DISTINCT FROM', chain)} THEN
+    IF {allowed} THEN
         RETURN NEW;
     END IF;
-    RAISE EXCEPTION '{MESSAGE}: only an open row''s outcome can be set, once'
+    RAISE EXCEPTION '{message}: {refused}'
         USING ERRCODE = 'integrity_constraint_violation';
 END
 $$""",
-        (f"CREATE TRIGGER {TABLE}_append_only BEFORE UPDATE OR DELETE ON {TABLE} "
-         f"FOR EACH ROW EXECUTE FUNCTION {TABLE}_append_only()"),
+        (f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+         f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()"),
     ]
+
+
+def postgresql_drop(table: str) -> list[str]:
+    return [f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}", f"DROP FUNCTION IF EXISTS {table}_append_only()"]
+
+
+def _postgresql_create(chain: list) -> list[str]:
+    return postgresql_triggers(TABLE, MESSAGE, _allowed("IS NOT DISTINCT FROM", chain), REFUSED)
 
 
 POSTGRESQL_CREATE_V1 = _postgresql_create([])
 POSTGRESQL_CREATE = _postgresql_create(CHAIN)
-POSTGRESQL_DROP = [f"DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE}",
-                   f"DROP FUNCTION IF EXISTS {TABLE}_append_only()"]
+POSTGRESQL_DROP = postgresql_drop(TABLE)
 
 CREATE = {"sqlite": SQLITE_CREATE, "postgresql": POSTGRESQL_CREATE}
 DROP = {"sqlite": SQLITE_DROP, "postgresql": POSTGRESQL_DROP}

@@ -9,14 +9,31 @@
   among rows chained since the last check, the last verified row edited or
   deleted (a truncated chain) and a final row with no hash; an old row edited
   since it was verified is found by the full check (run it from cron).
+
+Each chain (audit_chain.FENCE, audit_chain.ROLLOUT_EVENTS) is checked on its
+own, with its own record; incremental_all() and full_all() check both.
 """
+from django.apps import apps
 from django.utils import timezone
 
 from nodes import audit_chain
+from nodes.audit_chain import FENCE, ROLLOUT_EVENTS, ChainSpec
 from nodes.audit_hash import GENESIS, Break, Walk, row_hash
-from nodes.models import AuditChainCheck, FenceRestart
+from nodes.models import AuditChainCheck
 
 BATCH = 1000
+CHAINS = [FENCE, ROLLOUT_EVENTS]
+MODELS = {FENCE: ("nodes", "FenceRestart"), ROLLOUT_EVENTS: ("images", "RolloutEvent")}
+
+
+def _model(spec: ChainSpec):
+    return apps.get_model(*MODELS[spec])
+
+
+def _current(spec: ChainSpec) -> AuditChainCheck:
+    state = AuditChainCheck.current(spec.check_pk)
+    state.chain = spec  # the badge and verify_audit name the chain
+    return state
 
 
 def _record_break(state: AuditChainCheck, found: Break) -> None:
@@ -24,7 +41,7 @@ def _record_break(state: AuditChainCheck, found: Break) -> None:
     state.found_at = timezone.now()
 
 
-def _verified_row_gone(state: AuditChainCheck, rows: list[dict]) -> Break | None:
+def _verified_row_gone(state: AuditChainCheck, rows: list[dict], spec: ChainSpec) -> Break | None:
     """The last row found intact must still be there, unchanged."""
     if state.verified_seq == 0:
         return None
@@ -32,23 +49,24 @@ def _verified_row_gone(state: AuditChainCheck, rows: list[dict]) -> Break | None
     if first is None or first["chain_seq"] != state.verified_seq:
         return Break(state.verified_seq, None, f"chain #{state.verified_seq}, verified "
                      f"{state.checked_at:%Y-%m-%d %H:%M:%S} UTC, is gone (rows deleted)")
-    if first["row_hash"] != state.verified_hash or row_hash(first) != state.verified_hash:
+    if first["row_hash"] != state.verified_hash or row_hash(first, spec.hashed) != state.verified_hash:
         return Break(state.verified_seq, first["id"], "changed since it was verified (row edited)")
     return None
 
 
-def incremental() -> AuditChainCheck:
-    state = AuditChainCheck.current()
+def incremental(spec: ChainSpec = FENCE) -> AuditChainCheck:
+    state = _current(spec)
     state.more_to_check = False
     if state.broken:
         return state  # a break stays until a full check finds the chain whole
-    rows = list(FenceRestart._base_manager.filter(chain_seq__gte=max(state.verified_seq, 1))
-                .order_by("chain_seq").values(*audit_chain.READ)[:BATCH + 1])
-    unchained = audit_chain.unchained_final(FenceRestart)
-    found = _verified_row_gone(state, rows)
+    model = _model(spec)
+    rows = list(model._base_manager.filter(chain_seq__gte=max(state.verified_seq, 1))
+                .order_by("chain_seq").values(*spec.read)[:BATCH + 1])
+    unchained = audit_chain.unchained_final(model, spec)
+    found = _verified_row_gone(state, rows, spec)
     walk = None
     if found is None:
-        walk = Walk(last_seq=state.verified_seq, last_hash=state.verified_hash)
+        walk = Walk(last_seq=state.verified_seq, last_hash=state.verified_hash, hashed=spec.hashed)
         for row in rows[1:] if state.verified_seq else rows:
             if walk.feed(row):
                 break
@@ -64,15 +82,20 @@ def incremental() -> AuditChainCheck:
     return state
 
 
-def full() -> tuple[AuditChainCheck, int]:
+def incremental_all() -> list[AuditChainCheck]:
+    return [incremental(spec) for spec in CHAINS]
+
+
+def full(spec: ChainSpec = FENCE) -> tuple[AuditChainCheck, int]:
     """(the record after a check of the whole chain, how many rows were checked)."""
-    state = AuditChainCheck.current()
-    walk = audit_chain.walk_database(FenceRestart)
+    state = _current(spec)
+    model = _model(spec)
+    walk = audit_chain.walk_database(model, spec=spec)
     found = walk.first_break
     if found is None and walk.last_seq < state.verified_seq:
         found = Break(walk.last_seq + 1, None, f"chain #{walk.last_seq + 1}..#{state.verified_seq}, verified "
                       f"before, are gone (rows deleted)")
-    found = found or audit_chain.unchained_final(FenceRestart)
+    found = found or audit_chain.unchained_final(model, spec)
     now = timezone.now()
     state.full_check_at = state.checked_at = now
     if found:
@@ -82,3 +105,7 @@ def full() -> tuple[AuditChainCheck, int]:
         state.problem, state.broken_row_id, state.broken_seq, state.found_at = "", None, None, None
     state.save()
     return state, walk.checked
+
+
+def full_all() -> list[tuple[AuditChainCheck, int]]:
+    return [full(spec) for spec in CHAINS]

@@ -18,7 +18,8 @@ class RolloutEventAdmin(ReadOnlyAdmin):
     search_fields = ["username", "reason"]
     date_hierarchy = "at"
     actions = None
-    fields = ["at", "kind", "username", "rollout", "reason"]
+    fields = ["at", "kind", "username", "rollout", "reason", "chain_seq", "prev_hash", "row_hash"]
+    readonly_fields = ["chain_seq", "prev_hash", "row_hash"]  # not editable: shown only when named
 
     @admin.display(description="cluster", ordering="rollout__cluster__name")
     def cluster(self, event):

@@ -76,8 +76,8 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['rollout', 'at'], name='rolloutevent_rollout_at')],
             },
         ),
-        _vendor_sql.RunSQLOn("sqlite", triggers.SQLITE_CREATE, triggers.SQLITE_DROP),
-        _vendor_sql.RunSQLOn("postgresql", triggers.POSTGRESQL_CREATE, triggers.POSTGRESQL_DROP),
+        _vendor_sql.RunSQLOn("sqlite", triggers.SQLITE_CREATE_V1, triggers.SQLITE_DROP),
+        _vendor_sql.RunSQLOn("postgresql", triggers.POSTGRESQL_CREATE_V1, triggers.POSTGRESQL_DROP),
         migrations.RunPython(lambda apps, schema_editor: role_grants.grant(apps, GRANTS),
                              lambda apps, schema_editor: role_grants.revoke(apps, GRANTS)),
     ]

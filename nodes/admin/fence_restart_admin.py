@@ -27,8 +27,9 @@ class FenceRestartAdmin(ReadOnlyAdmin):
     readonly_fields = ["chain_seq", "prev_hash", "row_hash"]
 
     def changelist_view(self, request, extra_context=None):
-        # The badge: an incremental check, a constant few queries at any size (nodes/audit_verify.py).
-        return super().changelist_view(request, {**(extra_context or {}), "audit_chain": audit_verify.incremental()})
+        # The badges: an incremental check of each chain, a constant few queries at any size (nodes/audit_verify.py).
+        return super().changelist_view(request, {**(extra_context or {}),
+                                                 "audit_chains": audit_verify.incremental_all()})
 
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)

@@ -1,6 +1,7 @@
 """What is known about the audit's hash chain: how far it was verified (and
-the hash there), and the first break found, if any. One row (pk 1), written
-by the audit page's incremental check and by manage.py verify_audit.
+the hash there), and the first break found, if any. One row per chain (pk 1:
+fence restarts, pk 2: rollout events; nodes/audit_chain.py ChainSpec.check_pk),
+written by the audit page's incremental check and by manage.py verify_audit.
 
 A break stays recorded until a full verify_audit finds the chain whole again
 (a backup restored, say): a later incremental check cannot unsee it."""
@@ -23,8 +24,8 @@ class AuditChainCheck(models.Model):
         verbose_name = "audit chain check"
 
     @classmethod
-    def current(cls) -> "AuditChainCheck":
-        return cls.objects.filter(pk=1).first() or cls(pk=1)
+    def current(cls, pk: int = 1) -> "AuditChainCheck":
+        return cls.objects.filter(pk=pk).first() or cls(pk=pk)
 
     @property
     def broken(self) -> bool:

@@ -1,5 +1,6 @@
-"""Check the fence restart audit's hash chain: in the database (and record
-the answer for the audit page's badge), or in an export file, offline."""
+"""Check the audit's hash chains (fence restarts, rollout events): in the
+database (and record the answers for the audit page's badge), or a fence
+restart export file, offline."""
 from django.core.management.base import BaseCommand, CommandError
 
 from nodes import audit_hash
@@ -24,13 +25,14 @@ class Command(BaseCommand):
             broken = walk.first_break is not None
         else:
             from nodes import audit_verify
-            state, checked = audit_verify.full()
-            if state.broken:
-                self.stdout.write(f"{checked} chained rows read. BROKEN at row {state.broken_row_id} "
-                                  f"(chain #{state.broken_seq}): {state.problem}")
-            else:
-                self.stdout.write(f"chain holds: {checked} rows, last chain #{state.verified_seq}, "
-                                  f"hash {state.verified_hash}")
-            broken = state.broken
+            broken = False
+            for state, checked in audit_verify.full_all():  # each chain, named
+                if state.broken:
+                    self.stdout.write(f"{state.chain.label}: {checked} chained rows read. BROKEN at row "
+                                      f"{state.broken_row_id} (chain #{state.broken_seq}): {state.problem}")
+                else:
+                    self.stdout.write(f"{state.chain.label}: chain holds: {checked} rows, last chain "
+                                      f"#{state.verified_seq}, hash {state.verified_hash}")
+                broken = broken or state.broken
         if broken:
             raise SystemExit(1)
