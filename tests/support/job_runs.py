@@ -27,8 +27,14 @@ def clean_queue():
             registry = registry_class(queue=queue)
             for job_id in registry.get_job_ids():
                 job = queue.fetch_job(job_id)
-                if job is not None:
+                if job is None:
+                    continue
+                try:
                     job.delete(remove_from_queue=False)
+                except ValueError:
+                    # An execution the registry lists is gone already (RQ's own
+                    # cleanup of an abandoned job ran meanwhile): delete the job's key.
+                    queue.connection.delete(job.key)
             queue.connection.delete(registry.key)
         queue.connection.delete(chain.CHAIN_KEY)
     clean()
