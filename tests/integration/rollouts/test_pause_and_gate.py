@@ -3,6 +3,7 @@ pressed through the admin as an operator does. The pause lands by state,
 not timing: the jobs are run one at a time (support.job_stepping) until the
 second batch's two restarts are queued, and the pause is pressed there."""
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from images.models.rollout import Phase, RolloutStatus, StepStatus
@@ -74,7 +75,7 @@ def test_pause_lets_the_steps_in_flight_finish_and_resume_switches_the_rest(admi
     assert events(rollout) == [(EventKind.PAUSED, "admin"), (EventKind.RESUMED, "admin")]
 
 
-def test_the_gate_after_the_canary_then_continue(admin_client, rollout_sandbox, version):
+def test_the_gate_after_the_canary_then_continue(admin_client, rollout_sandbox, version, capsys):
     addresses = [dea["address"] for dea in layout.deas(rollout_sandbox)]
     rollout = roll_out(admin_client, version, canaries="1", max_in_flight="2", manual_gate="on")
     run_queued_jobs()  # runs until the gate: nothing is queued while it waits
@@ -93,6 +94,11 @@ def test_the_gate_after_the_canary_then_continue(admin_client, rollout_sandbox, 
         assert fence(rollout_sandbox, name) == ("RUNNING", version.registry_reference)
     assert audit(rollout) == [(address, version.registry_reference, "succeeded") for address in addresses]
     assert events(rollout) == [(EventKind.GATE_WAITING, ""), (EventKind.GATE_CONTINUED, "admin")]
+    # The engine's (in a job) and the console's events are hash-chained as written, in their own chain.
+    call_command("verify_audit")
+    out = capsys.readouterr().out
+    assert "rollout events: chain holds: 2 rows, last chain #2" in out
+    assert f"fence restarts: chain holds: {len(addresses)} rows" in out
 
 
 def test_the_gate_after_the_canary_then_roll_back(admin_client, rollout_sandbox, version):
