@@ -5,7 +5,6 @@ reordering and a row slipped in with raw SQL after the triggers are dropped."""
 import csv
 import io
 import json
-import threading
 from datetime import timedelta
 
 import pytest
@@ -17,6 +16,7 @@ from django.utils import timezone
 
 from nodes import audit_hash, audit_triggers, audit_verify
 from nodes.models import AuditChainCheck, Cluster, FenceRestart, Node
+from support.writers_at_once import run_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -241,25 +241,12 @@ def test_verify_audit_checks_a_file_and_says_what_it_cannot_read(fleet, admin_cl
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_never_take_the_same_predecessor(fleet):
     """Four threads (four database connections, as four workers) complete rows at once."""
-    start, errors = threading.Barrier(4), []
-
     def writer(n):
-        try:
-            start.wait()
-            for i in range(8):
-                row = _row(fleet, n * 10 + i, finished_at=None, outcome="")
-                row.complete(outcome="succeeded", finished_at=timezone.now())
-        except Exception as error:  # noqa: BLE001  reported by the assert below
-            errors.append(error)
-        finally:
-            connection.close()
+        for i in range(8):
+            row = _row(fleet, n * 10 + i, finished_at=None, outcome="")
+            row.complete(outcome="succeeded", finished_at=timezone.now())
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert run_at_once(writer) == []
     assert sorted(FenceRestart.objects.values_list("chain_seq", flat=True)) == list(range(1, 33))
     state, checked = audit_verify.full()
     assert (state.broken, checked) == (False, 32)

@@ -2,7 +2,6 @@
 when written, in a chain of their own: with the triggers dropped, an edit, a
 deletion, a reordering or a row slipped in with raw SQL is found by
 verify_audit and by the audit page's badge, which name the chain and the row."""
-import threading
 from importlib import import_module
 from types import SimpleNamespace
 
@@ -18,6 +17,7 @@ from images.models.rollout import Rollout
 from images.models.rollout_event import EventKind
 from nodes import audit_chain, audit_hash, audit_verify
 from nodes.models import AuditChainCheck, Cluster, FenceRestart, Node
+from support.writers_at_once import run_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -156,24 +156,11 @@ def test_the_migration_chains_existing_events_in_the_order_written(rollout, admi
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_never_take_the_same_predecessor(rollout):
     """Four threads (four database connections, as four workers) record events at once."""
-    start, errors = threading.Barrier(4), []
-
     def writer(n):
-        try:
-            start.wait()
-            for i in range(8):
-                RolloutEvent.record(rollout, EventKind.PAUSED if i % 2 else EventKind.RESUMED, reason=f"{n}.{i}")
-        except Exception as error:  # noqa: BLE001  reported by the assert below
-            errors.append(error)
-        finally:
-            connection.close()
+        for i in range(8):
+            RolloutEvent.record(rollout, EventKind.PAUSED if i % 2 else EventKind.RESUMED, reason=f"{n}.{i}")
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert run_at_once(writer) == []
     assert sorted(RolloutEvent.objects.values_list("chain_seq", flat=True)) == list(range(1, 33))
     state, checked = audit_verify.full(audit_chain.ROLLOUT_EVENTS)
     assert (state.broken, checked) == (False, 32)

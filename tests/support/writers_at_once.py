@@ -1,0 +1,27 @@
+"""Run one writer in several threads at once, each on its own database
+connection (as several RQ workers would be), starting together; what they
+raise is returned for the test to assert on, not lost in a thread."""
+import threading
+
+from django.db import connection
+
+
+def run_at_once(writer, count: int = 4) -> list[Exception]:
+    """writer(n) for n in 0..count-1, concurrently; the exceptions they raised."""
+    start, errors = threading.Barrier(count), []
+
+    def run(n):
+        try:
+            start.wait()
+            writer(n)
+        except Exception as error:  # noqa: BLE001  returned to the test, which asserts there are none
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
