@@ -77,6 +77,15 @@ def chain(model, pk, using: str = "default", spec: ChainSpec = FENCE) -> dict:
     return fields
 
 
+def chain_existing(model, using: str, spec: ChainSpec, order: list[str]) -> None:
+    """Chain every final row not chained yet, in `order`: the migrations that
+    add a chain (historical models) run this once."""
+    unchained = (model._base_manager.db_manager(using).filter(chain_seq__isnull=True, **spec.final())
+                 .order_by(*order).values_list("id", flat=True))
+    for pk in unchained.iterator(chunk_size=2000):
+        chain(model, pk, using, spec)
+
+
 def unchained_final(model, spec: ChainSpec = FENCE):
     """A final row without a hash: inserted or completed behind the console's
     back (SQL), or by a client that bypassed the chain. Served by a partial index."""
@@ -100,4 +109,4 @@ def walk_database(model, start_seq: int = 0, start_hash: str = GENESIS, limit: i
     return walk
 
 
-__all__ = ["ChainSpec", "FENCE", "ROLLOUT_EVENTS", "lock", "head", "chain", "unchained_final", "walk_database", "GENESIS"]
+__all__ = ["ChainSpec", "FENCE", "ROLLOUT_EVENTS", "lock", "head", "chain", "chain_existing", "unchained_final", "walk_database", "GENESIS"]

@@ -12,12 +12,9 @@ _vendor_sql = import_module("nodes.migrations.0004_fencerestart_cluster_name_and
 
 
 def chain_existing_rows(apps, schema_editor):
-    FenceRestart = apps.get_model("nodes", "FenceRestart")
-    using = schema_editor.connection.alias
-    final = (FenceRestart._base_manager.db_manager(using).filter(finished_at__isnull=False, chain_seq__isnull=True)
-             .order_by("finished_at", "id").values_list("id", flat=True))
-    for pk in final.iterator(chunk_size=2000):
-        audit_chain.chain(FenceRestart, pk, using)
+    """In the order they finished."""
+    audit_chain.chain_existing(apps.get_model("nodes", "FenceRestart"), schema_editor.connection.alias,
+                               audit_chain.FENCE, ["finished_at", "id"])
 
 
 class Migration(migrations.Migration):
