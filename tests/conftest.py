@@ -1,5 +1,4 @@
 """Suite-wide pytest hooks and fixtures."""
-import importlib
 import os
 
 import pytest
@@ -9,7 +8,7 @@ from django.test import TestCase, TransactionTestCase
 
 from images import rollout_event_triggers
 from nodes import audit_triggers
-from support import xdist_worker
+from support import migration_data, xdist_worker
 
 # Under pytest-xdist, this worker's own sandbox addresses and Redis database,
 # set before the sandbox fixtures below read them.
@@ -19,8 +18,6 @@ xdist_worker.isolate()
 pytest_plugins = ["support.rollout_sandbox", "support.job_runs"]
 
 _execute_sql_flush = BaseDatabaseOperations.execute_sql_flush
-ROLES_MIGRATION = importlib.import_module("nodes.migrations.0003_roles")
-ROLE_NAMES = ["Viewer", "Operator", "Release manager"]
 
 
 def _flush_past_audit_triggers(self, sql_list):
@@ -37,34 +34,17 @@ def _flush_past_audit_triggers(self, sql_list):
 BaseDatabaseOperations.execute_sql_flush = _flush_past_audit_triggers
 
 
-def _restore_migration_data(alias: str) -> None:
-    """What a transactional test's flush took and the next test expects: the
-    content types and permissions (post_migrate) and the role groups the
-    nodes migration made. One process runs tests in any order under xdist, so
-    a plain `db` test may follow a flush; serially pytest-django ran every
-    `db` test first and this never showed."""
-    # Imported here: models are not importable before pytest-django sets Django up.
-    from django.apps import apps as django_apps
-    from django.contrib.auth.models import Group
-    from django.contrib.contenttypes.models import ContentType
-    from django.core.management.sql import emit_post_migrate_signal
-
-    ContentType.objects.clear_cache()  # its cached ids died with the flush
-    if not ContentType.objects.using(alias).exists():
-        emit_post_migrate_signal(verbosity=0, interactive=False, db=alias)
-        ContentType.objects.clear_cache()
-    if Group.objects.using(alias).filter(name__in=ROLE_NAMES).count() < len(ROLE_NAMES):
-        ROLES_MIGRATION.create_roles(django_apps, None)
-
-
 _transactional_teardown = TransactionTestCase._fixture_teardown
 
 
 def _fixture_teardown_keeping_migration_data(self):
+    if not isinstance(self, TestCase):
+        for alias in self._databases_names(include_mirrors=False):
+            migration_data.remember_role_permissions(alias)
     _transactional_teardown(self)
     if not isinstance(self, TestCase):  # a TestCase rolls back: nothing was flushed
         for alias in self._databases_names(include_mirrors=False):
-            _restore_migration_data(alias)
+            migration_data.restore(alias)
 
 
 TransactionTestCase._fixture_teardown = _fixture_teardown_keeping_migration_data
