@@ -59,6 +59,9 @@ SHARED_SESSION_FIXTURES = {"rollout_sandbox_session": "rollout-sandbox", "sandbo
                            "dockerd": "nodeside", "redis_server": "nodeside"}
 
 
+GOVERNANCE_TESTS = {"test_approval_and_windows", "test_pause_and_gate", "test_api_pipeline", "test_governance"}
+
+
 def is_unit(item) -> bool:
     return item.nodeid.startswith("tests/unit/")
 
@@ -67,11 +70,14 @@ def xdist_group(item) -> str | None:
     names = set(getattr(item, "fixturenames", ()))
     for fixture, group in SHARED_SESSION_FIXTURES.items():
         if fixture in names:
+            # The rollout sandbox's tests are the longest chain of the suite:
+            # the fault matrix and the governance tests are groups of their
+            # own, which may run on other workers, each of which starts its own
+            # rollout sandbox on its own addresses.
             if group == "rollout-sandbox" and item.path.stem.startswith("test_fault_matrix"):
-                # The fault matrix is the longest chain on the rollout sandbox:
-                # a group of its own may run on another worker, which starts
-                # its own rollout sandbox on its own addresses.
                 return "rollout-sandbox-faults"
+            if group == "rollout-sandbox" and item.path.stem in GOVERNANCE_TESTS:
+                return "rollout-sandbox-governance"
             return group
     # Module-scoped sandboxes on fixed addresses (test_sandbox_versions.py,
     # test_reload_mode.py, test_demo.py): a module stays on one worker.
