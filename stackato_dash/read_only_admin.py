@@ -1,4 +1,5 @@
-"""An admin for records nobody edits from the console: an audit history, a
+"""An admin for records nobody edits from the console (their jobs and actions
+change them): an audit history, the rollouts and their events, a
 log of deliveries, the job rows. Viewing stays governed by the view
 permission; adding, changing and deleting are refused for everyone,
 superusers included (the database's own triggers guard the audit as well)."""

@@ -12,10 +12,11 @@ from images.models.rollout import Rollout, RolloutKind
 from images.rollouts import cancel as cancelling
 from images.rollouts import start
 from stackato_dash.admin_confirmation import PlanRow, choice, confirmation_page, confirmed
+from stackato_dash.read_only_admin import ReadOnlyAdmin
 
 
 @admin.register(Rollout)
-class RolloutAdmin(admin.ModelAdmin):
+class RolloutAdmin(ReadOnlyAdmin):
     """Rollouts are started from an image version and changed only by their jobs."""
     list_display = ["created_at", "cluster", "kind", "target_image", "status", "requested_by_username", "reason"]
     list_filter = ["status", "kind", "cluster"]
@@ -28,15 +29,6 @@ class RolloutAdmin(admin.ModelAdmin):
     fields = ["id", "cluster", "kind", "target", "target_image", "target_pull", "undoes", "requested_by_username",
               "reason", "canaries", "max_in_flight", "failure_threshold", "health_wait", "auto_rollback", "manual_gate", "created_at"]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def has_activate_permission(self, request):
         return request.user.has_perm("images.activate_rollout")
