@@ -12,8 +12,6 @@ from images.cli.output import Output
 from images.models import ImageVersion
 from job_runs.models import JobRun
 from nodes.models import Cluster
-from support.job_runs import clean_queue  # noqa: F401  the fixture, used by name
-from support.rq import register_idle_worker
 
 pytestmark = pytest.mark.django_db
 BASE = "stackato/app-holophonor:3.0.0"
@@ -22,13 +20,6 @@ BASE = "stackato/app-holophonor:3.0.0"
 @pytest.fixture
 def cluster():
     return Cluster.objects.create(name="prod", core_address="10.0.0.11")
-
-
-@pytest.fixture
-def worker(clean_queue):  # noqa: F811
-    worker = register_idle_worker()
-    yield worker
-    worker.register_death()
 
 
 def user_with(*codenames, name="dev"):

@@ -1,32 +1,17 @@
 """manage.py rollout: the admin's rollout actions from a terminal. Real
 Redis (a registered worker, or none); the queued jobs are not run: what a
 command starts is read from the rows, as the console's page would."""
-import io
 import json
 import uuid
 
 import pytest
-from django.contrib.auth.models import Permission, User
-from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from images.models import ImageVersion, Rollout
 from images.models.rollout import Phase, RolloutStatus, RolloutStep
-from nodes.models import Cluster, Node
-from support.job_runs import clean_queue  # noqa: F401  the fixture, used by name
-from support.rq import register_idle_worker
+from support.rollout_cli import BASE, a_rollout, refused, run, user_with
 
 pytestmark = pytest.mark.django_db
-BASE = "stackato/app-holophonor:3.0.0"
-
-
-@pytest.fixture
-def fleet():
-    cluster = Cluster.objects.create(name="prod", core_address="10.0.0.11")
-    Node.objects.create(cluster=cluster, address="10.0.0.11", roles=["primary"], host_key="AAAA", reachable=True)
-    for n in range(2):
-        Node.objects.create(cluster=cluster, address=f"10.0.0.{21 + n}", roles=["dea"], host_key="AAAA", reachable=True)
-    return cluster
 
 
 @pytest.fixture
@@ -36,35 +21,8 @@ def version(fleet):
                                        engine_reference="exampleco/app:2")
 
 
-@pytest.fixture
-def worker(clean_queue):  # noqa: F811
-    worker = register_idle_worker()
-    yield worker
-    worker.register_death()
-
-
-def user_with(*codenames, name="ops"):
-    user = User.objects.create_user(name, is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
-    return user
-
-
-def run(*args) -> str:
-    out = io.StringIO()
-    call_command("rollout", *args, stdout=out)
-    return out.getvalue()
-
-
-def refused(*args) -> str:
-    with pytest.raises(CommandError) as error:
-        run(*args)
-    return str(error.value)
-
-
 def finished_rollout(cluster, status=RolloutStatus.SUCCEEDED, **fields):
-    return Rollout.objects.create(cluster=cluster, target_image="exampleco/app:2", target_pull="exampleco/app:2",
-                                  previous_image=BASE, requested_by_username="ops", reason="fix", status=status,
-                                  **fields)
+    return a_rollout(cluster, status=status, **fields)
 
 
 def test_start_creates_the_rollout_as_the_named_user(version, worker):

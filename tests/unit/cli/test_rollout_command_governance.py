@@ -13,11 +13,9 @@ from django.utils import timezone
 from images.models import ImageVersion, Rollout
 from images.models.rollout import RolloutStatus
 from nodes.models import Cluster, MaintenanceWindow, Node
-from support.job_runs import clean_queue  # noqa: F401  the fixture, used by name
-from support.rq import register_idle_worker
+from support.rollout_cli import BASE, run
 
 pytestmark = pytest.mark.django_db
-BASE = "stackato/app-holophonor:3.0.0"
 
 
 @pytest.fixture
@@ -31,23 +29,10 @@ def version():
 
 
 @pytest.fixture
-def worker(clean_queue):  # noqa: F811
-    worker = register_idle_worker()
-    yield worker
-    worker.register_death()
-
-
-@pytest.fixture
 def manager():
     user = User.objects.create_user("alice", is_staff=True)
     user.user_permissions.set(Permission.objects.filter(codename__in=["activate_rollout", "view_rollout"]))
     return user
-
-
-def run(*args) -> str:
-    out = io.StringIO()
-    call_command("rollout", *args, stdout=out)
-    return out.getvalue()
 
 
 def test_start_on_a_protected_cluster_says_it_awaits_approval_and_wait_exits_4(version, worker, manager):

@@ -1,56 +1,17 @@
 """manage.py rollout pause|resume|gate and start --manual-gate: the rollout
 page's buttons from a terminal, with the same refusals and the same record
 (who and when) as on the page."""
-import io
 import json
 
 import pytest
-from django.contrib.auth.models import Permission, User
-from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from images.models import ImageVersion, Rollout
 from images.models.rollout import RolloutStatus
 from images.models.rollout_event import EventKind, RolloutEvent
-from nodes.models import Cluster, Node
-from support.job_runs import clean_queue  # noqa: F401  the fixture, used by name
-from support.rq import register_idle_worker
+from support.rollout_cli import BASE, a_rollout, refused, run, user_with
 
 pytestmark = pytest.mark.django_db
-BASE = "stackato/app-holophonor:3.0.0"
-
-
-@pytest.fixture
-def fleet():
-    cluster = Cluster.objects.create(name="prod", core_address="10.0.0.11")
-    Node.objects.create(cluster=cluster, address="10.0.0.11", roles=["primary"], host_key="AAAA", reachable=True)
-    for n in range(2):
-        Node.objects.create(cluster=cluster, address=f"10.0.0.{21 + n}", roles=["dea"], host_key="AAAA", reachable=True)
-    return cluster
-
-
-def user_with(*codenames, name="ops"):
-    user = User.objects.create_user(name, is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
-    return user
-
-
-def run(*args) -> str:
-    out = io.StringIO()
-    call_command("rollout", *args, stdout=out)
-    return out.getvalue()
-
-
-def refused(*args) -> str:
-    with pytest.raises(CommandError) as error:
-        run(*args)
-    return str(error.value)
-
-
-def a_rollout(cluster, status=RolloutStatus.ACTIVATING, **fields):
-    return Rollout.objects.create(cluster=cluster, target_image="exampleco/app:2", target_pull="exampleco/app:2",
-                                  previous_image=BASE, requested_by_username="ops", reason="fix", status=status,
-                                  **fields)
 
 
 def kinds(rollout):
@@ -82,18 +43,14 @@ def test_gate_continue_or_roll_back_only_at_the_gate(fleet):
                                                                         "--user", "ops")
 
 
-def test_start_with_a_manual_gate(fleet, clean_queue):  # noqa: F811
-    worker = register_idle_worker()
-    try:
-        user_with("activate_rollout")
-        version = ImageVersion.objects.create(cluster=fleet, repository="exampleco/app", tag="2", from_reference=BASE,
-                                              status="built", image_id="sha256:" + "a" * 64, local=True,
-                                              engine_reference="exampleco/app:2")
-        document = json.loads(run("start", str(version.pk), "--user", "ops", "--reason", "fix", "--manual-gate",
-                                  "--json"))
-        assert Rollout.objects.get(pk=document["id"]).manual_gate
-    finally:
-        worker.register_death()
+def test_start_with_a_manual_gate(fleet, worker):
+    user_with("activate_rollout")
+    version = ImageVersion.objects.create(cluster=fleet, repository="exampleco/app", tag="2", from_reference=BASE,
+                                          status="built", image_id="sha256:" + "a" * 64, local=True,
+                                          engine_reference="exampleco/app:2")
+    document = json.loads(run("start", str(version.pk), "--user", "ops", "--reason", "fix", "--manual-gate",
+                              "--json"))
+    assert Rollout.objects.get(pk=document["id"]).manual_gate
 
 
 def test_status_says_a_rollout_is_paused(fleet):
