@@ -11,7 +11,7 @@ from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegis
 
 from job_runs import chain
 from stackato_dash.rq_worker import JSONSimpleWorker
-from support.rq import end_idle_workers
+from support.rq import end_idle_workers, register_idle_worker
 
 
 @pytest.fixture
@@ -41,6 +41,16 @@ def clean_queue():
     yield queue
     end_idle_workers()  # after the test only: a worker_alive fixture set up before this one is the test's
     clean()
+
+
+
+@pytest.fixture
+def worker(clean_queue):
+    """A worker alive (real Redis) that runs nothing: what was queued stays in
+    the queue, which this yields (worker.count: the jobs queued)."""
+    idle = register_idle_worker()
+    yield clean_queue
+    idle.register_death()
 
 
 def dead_worker(queue, name: str = "dead-worker") -> JSONSimpleWorker:

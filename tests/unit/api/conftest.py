@@ -9,7 +9,6 @@ from images.models import Status
 from nodes.models import Cluster, Node
 from support import api_tokens
 from support.image_versions import draft_version
-from support.rq import register_idle_worker
 
 ROLES = importlib.import_module("nodes.migrations.0003_roles")
 REGISTRY = "10.0.0.11:5000"
@@ -46,14 +45,6 @@ def client_as(token_of):
         _, token = token_of(role, **user_fields)
         return api_tokens.client_with(token)
     return make
-
-
-@pytest.fixture
-def worker(clean_queue):
-    """A worker alive (real Redis) that runs nothing: what was queued stays in the queue."""
-    worker = register_idle_worker()
-    yield clean_queue
-    worker.register_death()
 
 
 @pytest.fixture

@@ -1,8 +1,7 @@
-"""The fleet and the idle worker the rollout command's tests share."""
+"""The fleet the rollout command's tests share (the idle `worker`: support/job_runs.py)."""
 import pytest
 
 from nodes.models import Cluster, Node
-from support.rq import register_idle_worker
 
 
 @pytest.fixture
@@ -13,10 +12,3 @@ def fleet():
         Node.objects.create(cluster=cluster, address=f"10.0.0.{21 + n}", roles=["dea"], host_key="AAAA", reachable=True)
     return cluster
 
-
-@pytest.fixture
-def worker(clean_queue):
-    """A registered idle worker: commands that need one alive find it; nothing runs the jobs."""
-    worker = register_idle_worker()
-    yield worker
-    worker.register_death()

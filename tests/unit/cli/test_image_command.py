@@ -75,7 +75,7 @@ def test_build_queues_it_once(cluster, worker, django_capture_on_commit_callback
     assert version.status == "queued"
     run_row = JobRun.objects.get(object_id=str(version.pk))
     assert run_row.func_name.endswith("build_image_version")
-    assert worker.queues[0].fetch_job(run_row.rq_job_id) is not None
+    assert worker.fetch_job(run_row.rq_job_id) is not None
     assert "is queued: wait for it to finish" in refused("build", str(version.pk), "--user", "dev")
     assert "No image version with id 999" in refused("build", "999", "--user", "dev")
 

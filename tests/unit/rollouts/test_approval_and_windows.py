@@ -18,7 +18,6 @@ from images.rollouts import approval, cancel, governance, start, windows
 from nodes.models import Cluster, MaintenanceWindow, Node
 from notifications.models import Delivery, Event, Webhook
 from support.image_versions import draft_version
-from support.rq import register_idle_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -28,13 +27,6 @@ BASE = "stackato/app-holophonor:3.0.0"
 TRUSTED = {"host_key_type": "ssh-ed25519", "host_key": "AAAA", "reachable": True}
 PULLS = {"IndexConfigs": {REGISTRY: {"Name": REGISTRY, "Secure": False, "Mirrors": []}},
          "InsecureRegistryCIDRs": ["127.0.0.0/8"], "Mirrors": []}
-
-
-@pytest.fixture
-def worker(clean_queue):
-    worker = register_idle_worker()
-    yield clean_queue
-    worker.register_death()
 
 
 @pytest.fixture

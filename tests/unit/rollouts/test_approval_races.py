@@ -21,20 +21,12 @@ from images.models.rollout_event import EventKind
 from images.rollouts import approval, cancel, governance, start, windows
 from nodes.models import Cluster, MaintenanceWindow, Node
 from support.image_versions import draft_version
-from support.rq import register_idle_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ROLES = importlib.import_module("nodes.migrations.0003_roles")
 TRUSTED = {"host_key_type": "ssh-ed25519", "host_key": "AAAA", "reachable": True}
 REFUSALS = (approval.ApprovalRefused, windows.WindowRefused, cancel.CancelRefused)
-
-
-@pytest.fixture
-def worker(clean_queue):
-    worker = register_idle_worker()
-    yield clean_queue
-    worker.register_death()
 
 
 @pytest.fixture

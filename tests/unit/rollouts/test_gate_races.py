@@ -14,18 +14,10 @@ from images.models.rollout import GateDecision, Rollout, RolloutStatus
 from images.models.rollout_event import EventKind, RolloutEvent
 from images.rollouts import manual_gate, pause
 from nodes.models import Cluster
-from support.rq import register_idle_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 REFUSALS = (manual_gate.GateRefused, pause.PauseRefused)
-
-
-@pytest.fixture
-def worker(clean_queue):
-    worker = register_idle_worker()
-    yield clean_queue
-    worker.register_death()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from images.models import ImageVersion, Status
 from images.models.rollout import Rollout
 from nodes.models import Cluster, Node
 from support.image_versions import draft_version
-from support.rq import register_idle_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -23,13 +22,6 @@ PULLS = {"IndexConfigs": {REGISTRY: {"Name": REGISTRY, "Secure": False, "Mirrors
 START = {"post": "yes", "reason": "monthly", "canaries": "1", "max_in_flight": "1", "failure_threshold": "0",
          "health_wait": "5"}
 SHA = "sha256:" + "1" * 64
-
-
-@pytest.fixture
-def worker(clean_queue):
-    worker = register_idle_worker()
-    yield clean_queue
-    worker.register_death()
 
 
 @pytest.fixture
