@@ -25,3 +25,25 @@ def run_at_once(writer, count: int = 4) -> list[Exception]:
     for thread in threads:
         thread.join()
     return errors
+
+
+def actions_at_once(*actions, refusals: tuple[type[Exception], ...] = ()) -> list:
+    """Each action in its own thread, released together: what each returned,
+    or the refusal (one of `refusals`) it raised."""
+    release, results = threading.Barrier(len(actions)), [None] * len(actions)
+
+    def run(index, action):
+        try:
+            release.wait()
+            results[index] = action()
+        except refusals as refused:
+            results[index] = refused
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(actions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results

@@ -7,12 +7,10 @@ is queued at most once. Real Redis (an idle registered worker: the queued
 jobs are counted, not run)."""
 import datetime
 import importlib
-import threading
 
 import pytest
 from django.apps import apps
 from django.contrib.auth.models import Group
-from django.db import connection
 from django.utils import timezone
 
 from images.models import RolloutEvent
@@ -21,6 +19,7 @@ from images.models.rollout_event import EventKind
 from images.rollouts import approval, cancel, governance, start, windows
 from nodes.models import Cluster, MaintenanceWindow, Node
 from support.image_versions import draft_version
+from support.writers_at_once import actions_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -54,24 +53,8 @@ def requested(user, *, protected=True, window_closed=False) -> Rollout:
 
 
 def at_once(*actions) -> list:
-    """Runs each action in its own thread, released together; what each returned or raised."""
-    release, results = threading.Barrier(len(actions)), [None] * len(actions)
-
-    def run(index, action):
-        try:
-            release.wait()
-            results[index] = action()
-        except REFUSALS as refused:
-            results[index] = refused
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
+    """Each action in its own thread and database connection, released together."""
+    return actions_at_once(*actions, refusals=REFUSALS)
 
 
 def kinds(rollout) -> list[str]:

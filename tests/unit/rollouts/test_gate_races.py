@@ -5,15 +5,14 @@ database gives them, exactly one choice is recorded (on the row and as one
 RolloutEvent) and the rollout's decision is queued once; the other is
 refused with the reason. Real Redis (an idle registered worker: the queued
 jobs are counted, not run)."""
-import threading
 
 import pytest
-from django.db import connection
 
 from images.models.rollout import GateDecision, Rollout, RolloutStatus
 from images.models.rollout_event import EventKind, RolloutEvent
 from images.rollouts import manual_gate, pause
 from nodes.models import Cluster
+from support.writers_at_once import actions_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,24 +32,8 @@ def at_the_gate(**fields) -> Rollout:
 
 
 def at_once(*actions) -> list:
-    """Runs each action in its own thread, released together; what each returned or raised."""
-    release, results = threading.Barrier(len(actions)), [None] * len(actions)
-
-    def run(index, action):
-        try:
-            release.wait()
-            results[index] = action()
-        except REFUSALS as refused:
-            results[index] = refused
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
+    """Each action in its own thread and database connection, released together."""
+    return actions_at_once(*actions, refusals=REFUSALS)
 
 
 def events(rollout) -> list[tuple[str, str]]:
