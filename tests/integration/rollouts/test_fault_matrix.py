@@ -19,8 +19,8 @@ from nodes.models import FenceRestart, Node
 from nodes.models.node import Drift
 from sandbox import knobs, layout
 from support import faults
-from support.fleet_picture import FenceStarts, audited_restarts, console_and_nodes, ended, nothing_lost
-from support.image_versions import BASE, product_version
+from support.fleet_picture import audited_restarts, console_and_nodes, ended, nothing_lost
+from support.image_versions import BASE
 from support.job_stepping import run_jobs_until
 from support.rollout_driving import cancel, config_image, roll_out
 from support.rq import run_queued_jobs
@@ -28,17 +28,6 @@ from support.sandbox import wait_for_fence
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-TAG = "10.9.0"  # one image for every row: built and pushed once per session
-
-
-@pytest.fixture
-def version(rollout_sandbox, rollout_fleet):
-    return product_version(rollout_sandbox, rollout_fleet, TAG)
-
-
-@pytest.fixture
-def starts(rollout_sandbox):
-    return FenceStarts(rollout_sandbox)
 
 
 def knob(sandbox, target, name, value=None):

@@ -9,26 +9,14 @@ from django.urls import reverse
 
 from images.models.rollout import Phase, Rollout, RolloutStatus, StepStatus
 from sandbox import layout
-from support.fleet_picture import FenceStarts, ended, nothing_lost
-from support.image_versions import BASE, product_version
+from support.fleet_picture import ended, nothing_lost
+from support.image_versions import BASE
 from support.job_stepping import run_jobs_until
 from support.rollout_driving import STRATEGY, cancel, config_image, roll_out
 from support.rq import run_queued_jobs
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-TAG = "10.9.0"  # test_fault_matrix.py's image: built and pushed once per session
-
-
-@pytest.fixture
-def version(rollout_sandbox, rollout_fleet):
-    return product_version(rollout_sandbox, rollout_fleet, TAG)
-
-
-@pytest.fixture
-def starts(rollout_sandbox):
-    """Counts fence starts on every DEA from the test's start."""
-    return FenceStarts(rollout_sandbox)
 
 
 def test_cancel_at_the_smoke_test(admin_client, rollout_sandbox, version, starts):

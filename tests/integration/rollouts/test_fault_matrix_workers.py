@@ -14,8 +14,7 @@ from nodes.models import FenceRestart
 from sandbox import layout
 from stackato_dash import queueing
 from support import faults
-from support.fleet_picture import FenceStarts, ended, nothing_lost
-from support.image_versions import product_version
+from support.fleet_picture import ended, nothing_lost
 from support.job_stepping import run_jobs_until
 from support.rollout_driving import roll_out
 from support.rq import run_queued_jobs
@@ -25,18 +24,6 @@ from support.worker_process import kill_worker, start_worker, wait_until_registe
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-TAG = "10.9.0"  # test_fault_matrix.py's image: built and pushed once per session
-
-
-@pytest.fixture
-def version(rollout_sandbox, rollout_fleet):
-    return product_version(rollout_sandbox, rollout_fleet, TAG)
-
-
-@pytest.fixture
-def starts(rollout_sandbox):
-    """Counts fence starts on every DEA from the test's start."""
-    return FenceStarts(rollout_sandbox)
 
 
 def _all_switched(sandbox) -> dict:
