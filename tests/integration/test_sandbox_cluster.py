@@ -188,6 +188,14 @@ def test_registry_knob_stops_and_starts_the_registry(sandbox):
     assert urllib.request.urlopen(url, timeout=2).status == 200
 
 
+def test_a_node_session_has_its_own_empty_home(sandbox):
+    # Not the machine's: bash run by sshd sources ~/.bashrc, and a developer's
+    # (pyenv init) would run before every command, as on no DEA.
+    code, out, err = run(sandbox, "dea1", 'echo "$HOME"; ls -A "$HOME"')
+    assert code == 0, err
+    assert out.splitlines() == [str(Path(node(sandbox, "dea1")["dir"]) / "home")]
+
+
 def test_sftp_subsystem_is_on(sandbox):
     client = ssh.connect(node(sandbox, "dea1"), sandbox["client_key"])
     try:
