@@ -6,11 +6,16 @@
 One command, everything its own: a temporary directory with a SQLite
 database, a Redis (random port and password), the sandbox cluster (--nodes
 DEAs and a Core on --base-address...), an RQ worker pool (rqworker-pool
---num-workers), a one-RUN-step version pushed to the sandbox registry. Then,
+--num-workers), a one-RUN-step version pushed to the sandbox registry and
+pulled once on every DEA before any timed run (the warm-up: the DEAs got the
+base image by `docker import`, so an engine's first pull of a version over
+it fetches and extracts the base layer again and later pulls only the new
+layer; without it the first run, always ours, paid that alone). Then,
 alternately --reps times each: our rollout (canaries 1, max in flight 10,
 health wait 0) and the playbook (rollout_bench/ansible_side.py), every node
 put back on the base image and the version removed from its engine between
-runs. --extras adds our side with health wait 5 s and with 1, 2, 4, 10
+runs. Each run records its CPU seconds by part (rollout_bench/cpu_parts.py:
+cgroup v1 cpuacct, as root; without it "not available" and why). --extras adds our side with health wait 5 s and with 1, 2, 4, 10
 workers at max in flight 20; --profile runs py-spy on the workers during one
 more rollout. Writes <out-dir>/rollout_vs_ansible.{json,md,png}.
 --smoke: 3 nodes, one rollout, and only `ansible-playbook --syntax-check`
@@ -32,7 +37,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.rollout_bench import ansible_side, profiling, report, services  # noqa: E402
+from bench.rollout_bench import ansible_side, cpu_parts, profiling, report, services  # noqa: E402
 
 
 def ensure_requirements(install: bool) -> None:
@@ -106,9 +111,10 @@ def plain_ssh_baseline(sandbox: dict, version) -> dict:
 
 
 class Bench:
-    def __init__(self, args, workdir: Path):
+    def __init__(self, args, workdir: Path, redis_pid: int):
         self.args, self.workdir, self.pool, self.pool_size = args, workdir, None, 0
-        self.runs, self.summary = [], None
+        self.runs, self.summary, self.redis_pid = [], None, redis_pid
+        self.cpu = cpu_parts.CpuParts()
 
     def workers(self, count: int) -> None:
         if self.pool_size == count and self.pool.poll() is None:
@@ -117,6 +123,7 @@ class Bench:
         services.clear_dead_workers()
         self.pool = services.start_workers(count, self.workdir / "workers.log")
         services.wait_for_workers(count, self.pool)
+        self.cpu.place("workers", self.pool.pid)  # the pool and its workers; their work horses inherit it
         self.pool_size = count
 
     def ours(self, scenario: str, *, workers: int, max_in_flight: str, health_wait: int, profile: Path | None = None):
@@ -125,15 +132,17 @@ class Bench:
         fleet.reset(self.sandbox, self.version)
         load = os.getloadavg()[0]
         spy = profiling.start(self.pool.pid, profile) if profile else None
+        cpu_before = self.cpu.read()
         try:
             run = ours.run(self.version, self.user, nodes=self.args.nodes, health_wait=health_wait,
                            max_in_flight=max_in_flight)
         finally:
+            cpu_after = self.cpu.read()
             if spy:
                 spy.send_signal(2)
                 spy.wait(60)
         run.update(scenario=scenario, workers=workers, max_in_flight=max_in_flight, health_wait=health_wait,
-                   load_1min=round(load, 2))
+                   load_1min=round(load, 2), cpu_s=self.cpu.between(cpu_before, cpu_after))
         print(f"ours {scenario} ({workers} workers, in flight {max_in_flight}, health wait {health_wait}): "
               f"{run['seconds']} s, {run['status']}, {run['verified_restarts']} verified restarts", flush=True)
         if not profile:
@@ -153,7 +162,9 @@ class Bench:
         from sandbox.nodeside import fence_status
         fleet.reset(self.sandbox, self.version)
         load = os.getloadavg()[0]
+        cpu_before = self.cpu.read()
         run = ansible_side.run(self.workdir / "ansible", self.version, log=self.workdir / "ansible.log")
+        run["cpu_s"] = self.cpu.between(cpu_before, self.cpu.read())
         on_target = sum(fence_status.read(self.sandbox, n).get("image") == self.version.registry_reference
                         for n in layout.deas(self.sandbox))
         run.update(scenario=scenario, workers=self.args.workers, max_in_flight=self.args.max_in_flight,
@@ -174,19 +185,23 @@ class Bench:
         from bench.rollout_bench import fleet
         from django.conf import settings
         settings.SSH_PRIVATE_KEY_PATH = Path(self.sandbox["client_key"])
+        # Only this process: the sandbox's daemons are its children and go to their own parts.
+        self.cpu.place("controller", os.getpid(), with_children=False)
+        self.cpu.place_sandbox(self.sandbox)
+        self.cpu.place("redis", self.redis_pid)
         self.cluster, self.user = fleet.prepare(self.workdir / "sandbox")
         self.version = fleet.push_version(self.sandbox, self.cluster, f"v{int(time.time())}")
+        fleet.warm(self.sandbox, self.version)  # no timed run pays the engines' first pull over the base
         ansible_side.write_project(self.sandbox, self.workdir / "ansible", forks=args.workers)
         self.summary = summary = {"nodes": args.nodes, "workers": args.workers, "max_in_flight": int(args.max_in_flight),
                    "health_wait": args.health_wait, "machine": machine(), "smoke": args.smoke,
                    "started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "runs": self.runs,
-                   "ansible_version": _ansible_version()}
+                   "ansible_version": _ansible_version(), "cpu_by_part": self.cpu.describe()}
         main = dict(workers=args.workers, max_in_flight=args.max_in_flight, health_wait=args.health_wait)
         if args.smoke:
             summary["ansible_syntax_check"] = ansible_side.syntax_check(self.workdir / "ansible")
             self.ours("main", **main)
         else:
-            fleet.reset(self.sandbox, self.version)
             summary["baseline"] = plain_ssh_baseline(self.sandbox, self.version)
             for _ in range(args.reps):
                 self.ours("main", **main)
@@ -213,6 +228,7 @@ class Bench:
             cluster.down(self.workdir / "sandbox", purge=True)
         except Exception as error:  # noqa: BLE001 - a failed teardown is reported, the results stand
             print(f"sandbox down: {error}", file=sys.stderr)
+        self.cpu.close()
 
 
 def _ansible_version() -> str:
@@ -233,7 +249,7 @@ def main(argv=None) -> dict:
                       REDIS_URL=redis_url, SSH_PRIVATE_KEY_PATH=str(workdir / "client" / "id_ed25519"),
                       ARTIFACTS_DIR=str(workdir / "artifacts"), DJANGO_SETTINGS_MODULE="stackato_dash.settings")
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    bench = Bench(args, workdir)
+    bench = Bench(args, workdir, redis_process.pid)
     try:
         summary = bench.execute()
     finally:

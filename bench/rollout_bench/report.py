@@ -84,11 +84,33 @@ def markdown(summary: dict) -> str:
         for g in summary["goals"]:
             lines.append(f"| {g['goal']} | {g.get('target_s', '')} | {g.get('measured_s', g.get('measured', ''))} | "
                          f"{'met' if g['met'] else '**missed**'} |")
+    lines += cpu_table(summary)
     if summary.get("profile"):
         lines += ["", "Profile of one rollout (py-spy, all workers and work horses, wall clock incl. waits): "
                   "share of samples by where they were", "", "| where | share |", "|---|---:|"]
         lines += [f"| {k} | {v} % |" for k, v in summary["profile"]["by_category"].items()]
     return "\n".join(lines) + "\n"
+
+
+def cpu_table(summary: dict) -> list[str]:
+    cpu = summary.get("cpu_by_part") or {}
+    if not cpu.get("available"):
+        return ["", f"CPU by part: not available ({cpu.get('reason') or 'not measured'})."]
+    parts = cpu["parts"]
+    lines = ["", "CPU seconds by part: what each part of the machine used during each timed run (cgroup v1 "
+             "cpuacct; processes placed by their pids, children inherit: workers = the RQ pool and its work "
+             "horses, controller = the bench process with ansible-playbook and its ssh clients (during ours only "
+             "the bench's polling), node sessions = every node's sshd with its sessions, kato and docker CLI, "
+             "engines = dockerd + containerd, redis = the bench's and config_redis; other = the machine's busy "
+             "CPU from /proc/stat minus the parts, i.e. the kernel, containers and anything else running). "
+             "Every node shares the machine's CPUs, so a run's wall time is about its total / the CPUs.", "",
+             "| # | scenario | side | seconds | total | " + " | ".join(parts) + " |",
+             "|---|---|---|---:|---:|" + "---:|" * len(parts)]
+    for i, r in enumerate(summary["runs"], 1):
+        if r.get("cpu_s"):
+            lines.append(f"| {i} | {r['scenario']} | {r['side']} | {r.get('seconds', '')} | {r['cpu_s']['total']} | "
+                         + " | ".join(str(r["cpu_s"][p]) for p in parts) + " |")
+    return lines
 
 
 def chart(summary: dict, path: Path) -> None:

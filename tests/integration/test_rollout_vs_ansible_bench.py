@@ -2,7 +2,8 @@
 its own Redis, sandbox (3 DEAs) and worker pool, one real rollout that must
 succeed with every restart verified and audited, the Ansible playbook
 checked by `ansible-playbook --syntax-check` (the bench installs
-bench/requirements.txt when missing), and its results written. No timing
+bench/requirements.txt when missing), and its results written with the
+run's CPU seconds by part (or why there are none). No timing
 is asserted (benchmarks measure, tests do not)."""
 import json
 import os
@@ -27,5 +28,15 @@ def test_bench_smoke_run_rolls_out_checks_the_playbook_and_writes_its_results(tm
     assert ours["verified_restarts"] == 3 and ours["audit_rows"] == 3, ours
     assert {"pull", "config", "restart"} <= ours["steps"].keys()
     assert summary["ansible_syntax_check"]["syntax_check"], summary["ansible_syntax_check"]["output"]
-    assert "| 1 | main | ours | 2 |" in (out / "rollout_vs_ansible.md").read_text()
+    markdown = (out / "rollout_vs_ansible.md").read_text()
+    assert "| 1 | main | ours | 2 |" in markdown
+    # CPU seconds by part for the run, or why there are none (not root, no cgroup v1 cpuacct)
+    cpu = summary["cpu_by_part"]
+    if cpu["available"]:
+        assert set(ours["cpu_s"]) == {"workers", "controller", "node sessions", "engines", "supervisord+fence",
+                                      "registry", "redis", "other", "total"}, ours["cpu_s"]
+        assert "CPU seconds by part" in markdown and "| 1 | main | ours |" in markdown.split("CPU seconds by part")[1]
+        assert not Path(cpu["cgroup"]).exists(), "the bench's cgroups are removed at its end"
+    else:
+        assert cpu["reason"] and f"CPU by part: not available ({cpu['reason']})" in markdown
     assert (out / "rollout_vs_ansible.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
