@@ -47,9 +47,9 @@ def measure_one(args) -> dict:
     settings.ALLOWED_HOSTS = ["testserver"]
     call_command("migrate", verbosity=0)
     began = time.perf_counter()
-    fleet = data.build_fleet(args.nodes, args.large)
+    fleet = data.build_fleet(args.nodes, args.small, args.large)
     data.add_restarts(fleet, 0, args.small)
-    data.add_steps(fleet, 0)
+    data.add_steps(fleet, fleet.production_rollout)
     result = {"vendor": connection.vendor, "server": _server_version(connection), "scales": {}}
     client = pages.client_for(fleet)
     for rows, grow_from in ((args.small, None), (args.large, args.small)):
@@ -64,7 +64,13 @@ def measure_one(args) -> dict:
             print(f"  {name:<28} {scale['pages'][name]['median_ms']:>9.1f} ms "
                   f"{scale['pages'][name]['queries']:>3} queries", flush=True)
         # The SQL's tickets are the Python ones: the search finds the rows of one rollout.
-        scale["search_matches"] = FenceRestart.objects.filter(reason__contains=pages.SEARCH).count()
+        scale["search_matches"] = FenceRestart.objects.filter(reason__contains=pages.search_term(fleet)).count()
+        # The filtered pages must match a full page at every size (like with like).
+        scale["filter_matches"] = {
+            "node address": FenceRestart.objects.filter(node_id=fleet.first_node_id).count(),
+            "outcome": FenceRestart.objects.filter(outcome="failed").count(),
+            "rollout": FenceRestart.objects.filter(correlation_id=fleet.rollout_id(fleet.production_rollout)).count()}
+        print(f"  rows matched: {scale['filter_matches']}", flush=True)
         scale["export_csv"] = pages.measure_export(client)
         print(f"  export CSV: {scale['export_csv']}", flush=True)
         result["scales"][str(rows)] = scale

@@ -6,9 +6,17 @@ INSERT ... SELECT per batch (generate_series on PostgreSQL, a recursive CTE
 on SQLite): no Python object per row, and only INSERT, which the audit's
 append-only triggers allow.
 
-Row i of the history: rollout r = i // nodes-per-cluster restarts every node
-of cluster r % CLUSTERS once, so every rollout (and its search term, the
-ticket in its reason) has the same number of rows at any scale."""
+The history's shape, as a shop that deploys every change to a small staging
+cluster and now and then to production: cluster 0 is staging (a few DEAs,
+the first its canary), clusters 1-3 production (the rest of the nodes). The
+history repeats a period: `staging_rollouts` rollouts of the staging cluster
+(each restarts its DEAs, canary first), then one rollout of a production
+cluster (1, 2, 3 in turn) restarting each of its DEAs once. Every rollout has
+the same rows at any size, and so do the pages the bench filters: at 1,000
+rows (1,000 nodes) the staging canary has 120 restarts, the first production
+rollout (the rollout filter, the search, the cluster filter) 332, and one
+restart in 8 failed (125): at both sizes each filtered page shows a full
+page of 100 rows, not 1 against 100 as an earlier shape did."""
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,9 +25,11 @@ from datetime import timezone as dt_timezone
 from django.db import connection
 from django.utils import timezone
 
-CLUSTERS = 4
+CLUSTERS = 4  # cluster 0 staging, 1-3 production
+PRODUCTION = CLUSTERS - 1
 SECONDS_APART = 30  # between two restarts of the history
 BATCH = 200_000  # rows per INSERT ... SELECT
+FAILED_ONE_IN = 8  # 12.5 % of restarts failed, spread over the history
 HASH = 2654435761  # Knuth's multiplicative hash: tickets look random, so their trigrams are selective
 DRIFTS = ["in_sync", "in_sync", "in_sync", "not_restarted", "image_missing", "fence_down", "unreachable"]
 
@@ -28,15 +38,50 @@ DRIFTS = ["in_sync", "in_sync", "in_sync", "not_restarted", "image_missing", "fe
 class Fleet:
     user_id: int
     cluster_ids: list
-    first_node_id: int
-    per_cluster: int
+    first_node_id: int  # the staging cluster's canary; then staging's other DEAs, then production's
+    staging_deas: int
+    staging_rollouts: int  # per period, before its production rollout
+    per_cluster: int  # DEAs of each production cluster
     origin: object  # started_at of row 0
+
+    @property
+    def period(self) -> int:
+        return self.staging_rollouts * self.staging_deas + self.per_cluster
+
+    @property
+    def production_rollout(self) -> int:
+        """The first production rollout: its rows, ticket and page are the same at any size."""
+        return self.staging_rollouts
 
     def rollout_id(self, r: int) -> uuid.UUID:
         return uuid.UUID(int=r + 1)
 
     def node_id(self, cluster_index: int, n: int) -> int:
-        return self.first_node_id + cluster_index * self.per_cluster + n
+        if cluster_index == 0:
+            return self.first_node_id + n
+        return self.first_node_id + self.staging_deas + (cluster_index - 1) * self.per_cluster + n
+
+    def rollout_of(self, i: int) -> int:
+        """The rollout row i belongs to (the SQL below computes the same)."""
+        p, j = divmod(i, self.period)
+        staged = self.staging_rollouts * self.staging_deas
+        return p * (self.staging_rollouts + 1) + (j // self.staging_deas if j < staged else self.staging_rollouts)
+
+    def first_row(self, r: int) -> int:
+        p, m = divmod(r, self.staging_rollouts + 1)
+        return p * self.period + m * self.staging_deas
+
+    def cluster_of(self, r: int) -> int:
+        p, m = divmod(r, self.staging_rollouts + 1)
+        return 0 if m < self.staging_rollouts else 1 + p % PRODUCTION
+
+    def nodes_of(self, r: int) -> range:
+        return range(self.staging_deas if self.cluster_of(r) == 0 else self.per_cluster)
+
+    def rollouts_from(self, i: int) -> int:
+        """The first rollout whose first row is i or later."""
+        r = self.rollout_of(i)
+        return r + 1 if self.first_row(r) < i else r
 
 
 def ticket(r: int) -> str:
@@ -48,22 +93,28 @@ def reason(r: int) -> str:
     return f"change CHG-{r:06d} ticket {ticket(r)}"
 
 
-def build_fleet(nodes: int, largest: int) -> Fleet:
-    """Clusters, `nodes` DEA nodes with facts, a pushed version per cluster."""
+def build_fleet(nodes: int, small: int, largest: int) -> Fleet:
+    """Clusters, `nodes` DEA nodes with facts, a pushed version per cluster.
+    Staging has 4 DEAs (2 in a tiny fleet) and 6 % of the small size's rows
+    in staging rollouts per period: 60 at 1,000 rows, so its canary has 120
+    restarts there (two periods) and the first production rollout lies whole
+    inside the small history."""
     from django.contrib.auth import get_user_model
 
     from images.models import ImageVersion
     from nodes.models import Cluster, Node
 
     user = get_user_model().objects.create_superuser("bench", password=uuid.uuid4().hex)
-    per_cluster = max(nodes // CLUSTERS, 1)
-    clusters = [Cluster.objects.create(name=f"cluster-{c}", core_address=f"10.{c}.0.11", registry=f"10.{c}.0.11:5000")
-                for c in range(CLUSTERS)]
+    staging_deas = 4 if nodes >= 40 else 2
+    per_cluster = max((nodes - staging_deas) // PRODUCTION, 1)
+    sizes = [staging_deas] + [per_cluster] * PRODUCTION
+    clusters = [Cluster.objects.create(name="staging" if c == 0 else f"production-{c}", core_address=f"10.{c}.0.11",
+                                       registry=f"10.{c}.0.11:5000") for c in range(CLUSTERS)]
     created = Node.objects.bulk_create(
         Node(cluster=cluster, address=f"10.{c}.{1 + n // 250}.{n % 250 + 2}", roles=["dea"],
              drift=DRIFTS[n % len(DRIFTS)], desired_image="exampleco/newimg:1.0.0", fence_state="RUNNING",
              reachable=n % 50 != 0, last_seen=timezone.now())
-        for c, cluster in enumerate(clusters) for n in range(per_cluster))
+        for c, cluster in enumerate(clusters) for n in range(sizes[c]))
     ids = sorted(node.pk for node in created)
     if ids != list(range(ids[0], ids[0] + len(ids))):  # the SQL below finds a row's node by arithmetic
         raise SystemExit("node ids are not contiguous: run on a new, empty database")
@@ -73,71 +124,87 @@ def build_fleet(nodes: int, largest: int) -> Fleet:
                      registry_reference=f"{cluster.registry}/exampleco/newimg:2.0.0", created_by=user,
                      created_by_username=user.username) for cluster in clusters)
     origin = timezone.now() - timedelta(seconds=SECONDS_APART * largest)
-    return Fleet(user.pk, [c.pk for c in clusters], ids[0], per_cluster, origin)
+    return Fleet(user.pk, [c.pk for c in clusters], ids[0], staging_deas, max(1, small * 6 // 100), per_cluster,
+                 origin)
 
 
 def add_rollouts(fleet: Fleet, first: int, last: int) -> None:
-    """The rollouts rows first..last-1 belong to (their correlation ids)."""
+    """The rollouts that start in rows first..last-1 (their correlation ids)."""
     from images.models.rollout import Rollout
 
-    per = fleet.per_cluster
     Rollout.objects.bulk_create(
-        (Rollout(id=fleet.rollout_id(r), cluster_id=fleet.cluster_ids[r % CLUSTERS],
+        (Rollout(id=fleet.rollout_id(r), cluster_id=fleet.cluster_ids[fleet.cluster_of(r)],
                  target_image=f"exampleco/newimg:1.0.{r + 1}", target_pull=f"exampleco/newimg:1.0.{r + 1}",
                  previous_image=f"exampleco/newimg:1.0.{r}", requested_by_id=fleet.user_id,
                  requested_by_username=f"operator{r % 7}", reason=reason(r), canaries=1,
                  max_in_flight="10", health_wait=0, status="succeeded")
-         for r in range((first + per - 1) // per, (last + per - 1) // per)), batch_size=2000)
+         for r in range(fleet.rollouts_from(first), fleet.rollouts_from(last))), batch_size=2000)
 
 
 def add_steps(fleet: Fleet, r: int) -> None:
     """The node steps of rollout r, for its page: a pull and a restart per node."""
     from images.models.rollout import RolloutStep
 
-    started = fleet.origin + timedelta(seconds=SECONDS_APART * r * fleet.per_cluster)
+    started = fleet.origin + timedelta(seconds=SECONDS_APART * fleet.first_row(r))
+    c = fleet.cluster_of(r)
     RolloutStep.objects.bulk_create(
-        RolloutStep(rollout_id=fleet.rollout_id(r), node_id=fleet.node_id(r % CLUSTERS, n), phase=phase,
+        RolloutStep(rollout_id=fleet.rollout_id(r), node_id=fleet.node_id(c, n), phase=phase,
                     batch=0 if n == 0 else 1 + n // 10, image=f"exampleco/newimg:1.0.{r + 1}", status="succeeded",
                     attempt=1, started_at=started + timedelta(seconds=n + offset),
                     finished_at=started + timedelta(seconds=n + offset + 3), output=f"{phase} ok\n")
-        for n in range(fleet.per_cluster) for phase, offset in (("pull", 0), ("restart", 5)))
+        for n in fleet.nodes_of(r) for phase, offset in (("pull", 0), ("restart", 5)))
 
 
 _COLUMNS = ("node_id, cluster_id, cluster_name, node_address, started_at, finished_at, requested_by_id, "
             "requested_by_username, image_before, image_after, outcome, exit_code, output_excerpt, "
             "correlation_id, reason")
 
-# %(name)s placeholders, filled by the driver; `i` is the row number.
+# Row i's rollout r and node, as Fleet.rollout_of and Fleet.node_id compute
+# them: period p = i / period, j = i % period; j < staged: staging rollout
+# p * (S + 1) + j / K on staging DEA j % K; else production rollout
+# p * (S + 1) + S on DEA j - staged of production cluster 1 + p % 3.
+_ROW = f"""
+SELECT i,
+       (i / %(period)s) * (%(rollouts)s + 1)
+         + CASE WHEN i %% %(period)s < %(staged)s THEN (i %% %(period)s) / %(deas)s ELSE %(rollouts)s END AS r,
+       %(node0)s + CASE WHEN i %% %(period)s < %(staged)s THEN (i %% %(period)s) %% %(deas)s
+                        ELSE %(deas)s + ((i / %(period)s) %% {PRODUCTION}) * %(per)s
+                             + i %% %(period)s - %(staged)s END AS node"""
+
+# %(name)s placeholders, filled by the driver.
 _POSTGRESQL = f"""
 INSERT INTO nodes_fencerestart ({_COLUMNS})
 SELECT nd.id, nd.cluster_id, cl.name, nd.address,
-       %(origin)s + g.i * interval '{SECONDS_APART} seconds',
-       %(origin)s + g.i * interval '{SECONDS_APART} seconds' + interval '4 seconds',
-       %(user)s, 'operator' || (g.i %% 7),
-       'exampleco/newimg:1.0.' || (g.i / %(per)s), 'exampleco/newimg:1.0.' || (g.i / %(per)s + 1),
-       CASE WHEN g.i %% 97 = 0 THEN 'failed' ELSE 'succeeded' END, CASE WHEN g.i %% 97 = 0 THEN 1 ELSE 0 END,
-       'fence RUNNING', lpad(to_hex(g.i / %(per)s + 1), 32, '0')::uuid,
-       'change CHG-' || lpad((g.i / %(per)s)::text, 6, '0') || ' ticket '
-         || lpad(to_hex((g.i / %(per)s)::bigint * {HASH} %% 4294967296), 8, '0')
-FROM generate_series(%(first)s, %(last)s - 1) AS g(i)
-JOIN nodes_node nd ON nd.id = %(node0)s + ((g.i / %(per)s) %% {CLUSTERS}) * %(per)s + g.i %% %(per)s
+       %(origin)s + h.i * interval '{SECONDS_APART} seconds',
+       %(origin)s + h.i * interval '{SECONDS_APART} seconds' + interval '4 seconds',
+       %(user)s, 'operator' || (h.i %% 7),
+       'exampleco/newimg:1.0.' || h.r, 'exampleco/newimg:1.0.' || (h.r + 1),
+       CASE WHEN h.i %% {FAILED_ONE_IN} = 3 THEN 'failed' ELSE 'succeeded' END,
+       CASE WHEN h.i %% {FAILED_ONE_IN} = 3 THEN 1 ELSE 0 END,
+       'fence RUNNING', lpad(to_hex(h.r + 1), 32, '0')::uuid,
+       'change CHG-' || lpad(h.r::text, 6, '0') || ' ticket '
+         || lpad(to_hex(h.r::bigint * {HASH} %% 4294967296), 8, '0')
+FROM ({_ROW} FROM generate_series(%(first)s, %(last)s - 1) AS g(i)) AS h
+JOIN nodes_node nd ON nd.id = h.node
 JOIN nodes_cluster cl ON cl.id = nd.cluster_id"""
 
 # Django keeps SQLite datetimes as UTC text and UUIDs as 32 hex digits.
 _SQLITE = f"""
-WITH RECURSIVE g(i) AS (SELECT %(first)s UNION ALL SELECT i + 1 FROM g WHERE i + 1 < %(last)s)
+WITH RECURSIVE g(i) AS (SELECT %(first)s UNION ALL SELECT i + 1 FROM g WHERE i + 1 < %(last)s),
+h AS ({_ROW} FROM g)
 INSERT INTO nodes_fencerestart ({_COLUMNS})
 SELECT nd.id, nd.cluster_id, cl.name, nd.address,
-       strftime('%%Y-%%m-%%d %%H:%%M:%%f', %(origin)s, '+' || (g.i * {SECONDS_APART}) || ' seconds'),
-       strftime('%%Y-%%m-%%d %%H:%%M:%%f', %(origin)s, '+' || (g.i * {SECONDS_APART} + 4) || ' seconds'),
-       %(user)s, 'operator' || (g.i %% 7),
-       'exampleco/newimg:1.0.' || (g.i / %(per)s), 'exampleco/newimg:1.0.' || (g.i / %(per)s + 1),
-       CASE WHEN g.i %% 97 = 0 THEN 'failed' ELSE 'succeeded' END, CASE WHEN g.i %% 97 = 0 THEN 1 ELSE 0 END,
-       'fence RUNNING', printf('%%032x', g.i / %(per)s + 1),
-       'change CHG-' || printf('%%06d', g.i / %(per)s) || ' ticket '
-         || printf('%%08x', (g.i / %(per)s) * {HASH} %% 4294967296)
-FROM g
-JOIN nodes_node nd ON nd.id = %(node0)s + ((g.i / %(per)s) %% {CLUSTERS}) * %(per)s + g.i %% %(per)s
+       strftime('%%Y-%%m-%%d %%H:%%M:%%f', %(origin)s, '+' || (h.i * {SECONDS_APART}) || ' seconds'),
+       strftime('%%Y-%%m-%%d %%H:%%M:%%f', %(origin)s, '+' || (h.i * {SECONDS_APART} + 4) || ' seconds'),
+       %(user)s, 'operator' || (h.i %% 7),
+       'exampleco/newimg:1.0.' || h.r, 'exampleco/newimg:1.0.' || (h.r + 1),
+       CASE WHEN h.i %% {FAILED_ONE_IN} = 3 THEN 'failed' ELSE 'succeeded' END,
+       CASE WHEN h.i %% {FAILED_ONE_IN} = 3 THEN 1 ELSE 0 END,
+       'fence RUNNING', printf('%%032x', h.r + 1),
+       'change CHG-' || printf('%%06d', h.r) || ' ticket '
+         || printf('%%08x', h.r * {HASH} %% 4294967296)
+FROM h
+JOIN nodes_node nd ON nd.id = h.node
 JOIN nodes_cluster cl ON cl.id = nd.cluster_id"""
 
 
@@ -151,7 +218,9 @@ def add_restarts(fleet: Fleet, first: int, last: int, progress=print) -> None:
         end = min(start + BATCH, last)
         with connection.cursor() as cursor:
             cursor.execute(sql, {"origin": origin, "user": fleet.user_id, "per": fleet.per_cluster, "first": start,
-                                 "last": end, "node0": fleet.first_node_id})
+                                 "last": end, "node0": fleet.first_node_id, "period": fleet.period,
+                                 "rollouts": fleet.staging_rollouts, "deas": fleet.staging_deas,
+                                 "staged": fleet.staging_rollouts * fleet.staging_deas})
         progress(f"  rows {start:,}..{end - 1:,} inserted")
     from bench.console_scale.chain import chain_unchained  # the audit page's badge checks a chain that holds
     chain_unchained(progress)

@@ -13,27 +13,35 @@ from django.urls import reverse
 
 from bench.console_scale.data import CLUSTERS, Fleet, ticket
 
-# The ticket of rollout 1 (rollout 0's is 00000000): the same rows match at any scale.
-SEARCH = ticket(1)
+
+def search_term(fleet: Fleet) -> str:
+    """The first production rollout's ticket: the same rows match at any scale."""
+    return ticket(fleet.production_rollout)
 
 
 def pages(fleet: Fleet) -> list[tuple[str, str]]:
     """(name, URL) of every page measured; the same URLs at every scale."""
+    from nodes.models import Node
+
     audit = reverse("admin:nodes_fencerestart_changelist")
     first = fleet.origin
+    # The node filtered is staging's canary (every staging rollout restarts
+    # it), the rollout the first production one: 100+ rows at every size.
+    canary = Node.objects.get(pk=fleet.first_node_id).address
+    production = fleet.rollout_id(fleet.production_rollout)
     return [
         ("audit list", audit),
         ("audit filter: cluster", f"{audit}?cluster__id__exact={fleet.cluster_ids[1]}"),
-        ("audit filter: node address", f"{audit}?node_address=10.0.1.2"),
+        ("audit filter: node address", f"{audit}?node_address={canary}"),
         ("audit filter: user", f"{audit}?requested_by_username=operator3"),
         ("audit filter: outcome", f"{audit}?outcome=failed"),
-        ("audit filter: rollout", f"{audit}?correlation_id={fleet.rollout_id(0)}"),
+        ("audit filter: rollout", f"{audit}?correlation_id={production}"),
         ("audit filter: month", f"{audit}?started_at__year={first.year}&started_at__month={first.month}"),
-        ("audit search", f"{audit}?q={SEARCH}"),
+        ("audit search", f"{audit}?q={search_term(fleet)}"),
         ("node list", reverse("admin:nodes_node_changelist")),
         ("node page", reverse("admin:nodes_node_change", args=[fleet.first_node_id])),
         ("home", reverse("admin:index")),
-        ("rollout page", reverse("admin:images_rollout_change", args=[fleet.rollout_id(0)])),
+        ("rollout page", reverse("admin:images_rollout_change", args=[production])),
     ]
 
 
@@ -100,7 +108,7 @@ def explain_search(fleet: Fleet) -> dict:
 
     from nodes.models import FenceRestart
 
-    request = RequestFactory().get(reverse("admin:nodes_fencerestart_changelist"), {"q": SEARCH})
+    request = RequestFactory().get(reverse("admin:nodes_fencerestart_changelist"), {"q": search_term(fleet)})
     request.user = get_user_model().objects.get(pk=fleet.user_id)
     model_admin = admin.site._registry[FenceRestart]
     queryset = model_admin.get_changelist_instance(request).get_queryset(request)

@@ -37,7 +37,7 @@ def check_shape(summary, markdown, vendor):
     scales = summary["databases"][vendor]["scales"]
     assert [scale["export_csv"]["rows"] for scale in scales.values()] == [20, 60]
     assert [scale["pages"]["audit list"]["rows_shown"] for scale in scales.values()] == [20, 60]
-    # 8 nodes in 4 clusters: the searched rollout restarted its cluster's 2 nodes.
+    # 8 nodes: staging 2, three production clusters of 2; the searched (first production) rollout restarted 2.
     assert [scale["search_matches"] for scale in scales.values()] == [2, 2]
     assert f"| {vendor} | audit search |" in markdown
 
