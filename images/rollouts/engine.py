@@ -94,23 +94,32 @@ def _addresses(steps) -> str:
 
 
 def _distributing(rollout, decision: Decision) -> None:
+    """Every node pulls; each smoke test starts as soon as its node holds the
+    image, while the others still pull (it sat after the last pull before).
+    Nothing changes the config until every pull and every smoke test succeeded."""
     if rollout.status == RolloutStatus.PLANNED:
         rollout.status = RolloutStatus.DISTRIBUTING
         rollout.started_at = timezone.now()
         decide(rollout, "distributing the image to every node")
     pulls = _steps(rollout, Phase.PULL)
+    smokes = _smoke_steps(rollout, pulls)
     failed = [step for step in pulls if step.status in BAD]
-    if failed or rollout.cancel_requested:
-        _skip_pending(pulls)
-        if any(step.status in IN_FLIGHT for step in pulls):
-            return
+    unhealthy = [step for step in smokes if step.status in BAD]
+    if failed or unhealthy or rollout.cancel_requested:
+        _skip_pending(pulls + smokes)
+        if any(step.status in IN_FLIGHT for step in pulls + smokes):
+            return  # the pulls and smoke tests in flight finish first
         if failed:
-            finish(rollout, RolloutStatus.FAILED, f"the pull failed on {_addresses(failed)}: the cluster config "
-                                                   "was not changed and no fence was restarted")
+            smoke_note = f"; {_smoke_failed(unhealthy)}" if unhealthy else ""
+            finish(rollout, RolloutStatus.FAILED, f"the pull failed on {_addresses(failed)}{smoke_note}: the cluster "
+                                                   "config was not changed and no fence was restarted")
+        elif unhealthy:
+            finish(rollout, RolloutStatus.FAILED, f"{_smoke_failed(unhealthy)}: the cluster config was not changed "
+                                                   "and no fence was restarted")
         else:
             finish(rollout, RolloutStatus.CANCELLED, "cancelled during distribution: the cluster config was not changed")
         return
-    _launch(decision, pulls, _limit(rollout, len(pulls)))
+    _launch_pulls_and_smokes(rollout, decision, pulls, smokes)
     if all(step.status == StepStatus.SUCCEEDED for step in pulls) and rollout.distribute_only:
         finish(rollout, RolloutStatus.SUCCEEDED, f"all {len(pulls)} nodes hold {rollout.target_image}; "
                                                  "not activated (distribute only)")
@@ -118,7 +127,40 @@ def _distributing(rollout, decision: Decision) -> None:
         rollout.status = RolloutStatus.ACTIVATING
         decide(rollout, f"all {len(pulls)} nodes hold {rollout.target_image}; activating")
         _create_activation_steps(rollout, pulls)
-        _activating(rollout, decision)
+        _activating(rollout, decision)  # its first gate waits for (or starts) the smoke tests left
+
+
+def _smoke_failed(unhealthy) -> str:
+    return f"the smoke test failed on {_addresses(unhealthy)} ({unhealthy[0].output[-300:]})"
+
+
+def _smoke_steps(rollout, pulls) -> list[RolloutStep]:
+    """The smoke steps, created with the first decision (once: the caller
+    holds the rollout's row lock, and they exist from then on). None for a
+    distribution, which activates nothing and so runs no smoke test."""
+    if rollout.distribute_only:
+        return []
+    smokes = _steps(rollout, Phase.SMOKE)
+    if not smokes:
+        for node in _smoke_nodes(rollout, pulls):
+            RolloutStep.objects.create(rollout=rollout, node=node, phase=Phase.SMOKE, image=rollout.target_image)
+        smokes = _steps(rollout, Phase.SMOKE)
+    return smokes
+
+
+def _launch_pulls_and_smokes(rollout, decision: Decision, pulls, smokes) -> None:
+    """One max in flight for both (each is a job on a node). A smoke test whose
+    node holds the image comes first: it is on the way to the config. The
+    smoke nodes' pulls are first in `pulls` (_smoke_nodes picks the nodes
+    _steps orders first), so they are launched before the others'."""
+    pulled = {step.node_id for step in pulls if step.status == StepStatus.SUCCEEDED}
+    ready = [step for step in smokes if step.node_id in pulled]
+    _launch(decision, ready + pulls, _limit(rollout, len(pulls)))
+    still_pulling = sum(step.status != StepStatus.SUCCEEDED for step in pulls)
+    for step in ready:
+        if step.pk in decision.queue and still_pulling:
+            decide(rollout, f"smoke test on {step.node.address} while the others pull "
+                            f"({still_pulling} pull(s) not finished)")
 
 
 def _smoke_nodes(rollout, pulls) -> list:
@@ -132,10 +174,11 @@ def _smoke_nodes(rollout, pulls) -> list:
 
 
 def _create_activation_steps(rollout, pulls) -> None:
+    """The config and node steps, created once: only the decision that moves
+    the rollout to activating (under its row lock) calls this. The smoke
+    steps exist already (_smoke_steps)."""
     core = rollout.cluster.core_node
     reload = rollout.cluster.fence_reloads_on_change
-    for node in _smoke_nodes(rollout, pulls):
-        RolloutStep.objects.create(rollout=rollout, node=node, phase=Phase.SMOKE, image=rollout.target_image)
     RolloutStep.objects.create(rollout=rollout, node=core, phase=Phase.CONFIG, image=rollout.target_image)
     for pull in pulls:
         RolloutStep.objects.create(
@@ -161,6 +204,8 @@ def _gate(rollout, decision: Decision, phase, cancellable: bool = True) -> str:
 
 
 def _activating(rollout, decision: Decision) -> None:
+    # Smoke tests still in flight (or not started: a smoke node's pull was
+    # among the last) hold the config as they did during the distribution.
     for phase, what in ((Phase.SMOKE, "the smoke test"), (Phase.CONFIG, "setting the cluster config")):
         gate = _gate(rollout, decision, phase)
         if gate == "wait":
@@ -173,8 +218,8 @@ def _activating(rollout, decision: Decision) -> None:
             bad = [step for step in _steps(rollout, phase) if step.status in BAD]
             if phase == Phase.SMOKE:
                 _skip_pending(_steps(rollout, Phase.CONFIG, *WORK_PHASES))
-                finish(rollout, RolloutStatus.FAILED, f"{what} failed on {_addresses(bad)} ({bad[0].output[-300:]}): "
-                                                      "the cluster config was not changed and no fence was restarted")
+                finish(rollout, RolloutStatus.FAILED, f"{_smoke_failed(bad)}: the cluster config was not changed "
+                                                      "and no fence was restarted")
             else:
                 # No node restarts after a failed config step: none is left "pending" in an ended rollout.
                 _skip_pending(_steps(rollout, *WORK_PHASES))

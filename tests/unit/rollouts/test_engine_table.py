@@ -44,7 +44,8 @@ class Row:
     paused: bool = False
     manual_gate: bool = False
     gate_decision: str = ""  # "", "continue" or "rollback": what was pressed at the manual gate
-    status: str = ""  # the rollout's status when not drawn from its phases (awaiting_gate)
+    status: str = ""  # the rollout's status when not drawn from its phases (awaiting_gate, distributing)
+    distribute_only: bool = False
 
 
 def build(row: Row) -> Rollout:
@@ -59,7 +60,7 @@ def build(row: Row) -> Rollout:
         requested_by_username="ops", reason="fix", canaries=row.canaries, max_in_flight=row.max_in_flight,
         failure_threshold=row.failure_threshold, auto_rollback=row.auto_rollback, status=status,
         cancel_requested=bool(row.cancel), cancel_rolls_back=row.cancel == "rollback", paused=row.paused,
-        manual_gate=row.manual_gate, gate_decision=row.gate_decision)
+        manual_gate=row.manual_gate, gate_decision=row.gate_decision, distribute_only=row.distribute_only)
     for phase, letters in row.steps.items():
         nodes = [core] if phase in (Phase.CONFIG, Phase.REVERT_CONFIG) else deas
         image = PREVIOUS if phase in (Phase.REVERT, Phase.REVERT_CONFIG) else TARGET
@@ -94,7 +95,61 @@ ROWS = [
         cancel="stop", expect_steps={Phase.PULL: "srk"}),
     Row("cancel in the pull", {Phase.PULL: "ssp"}, RolloutStatus.CANCELLED, cancel="rollback",
         reason="cancelled during distribution: the cluster config was not changed", expect_steps={Phase.PULL: "ssk"}),
-    # Smoke test and config set (3.0)
+    # The smoke test overlaps the distribution: it starts once its node holds the image
+    Row("the smoke rows exist from the start, the smoke node's pull first", {Phase.PULL: "ppp"},
+        RolloutStatus.DISTRIBUTING, {(Phase.PULL, DEAS[0])}, max_in_flight="1", expect_steps={Phase.SMOKE: "p"}),
+    Row("3.0.1: the one smoke DEA's pull first", {Phase.PULL: "ppp"}, RolloutStatus.DISTRIBUTING,
+        {(Phase.PULL, DEAS[0])}, behaviour="3.0.1", max_in_flight="1", expect_steps={Phase.SMOKE: "p"}),
+    Row("the smoke test starts while the others pull, before a pending pull", {Phase.PULL: "srp"},
+        RolloutStatus.DISTRIBUTING, {(Phase.SMOKE, DEAS[0])},
+        reason="smoke test on 10.0.0.21 while the others pull (2 pull(s) not finished)",
+        expect_steps={Phase.SMOKE: "q", Phase.PULL: "srp"}),
+    Row("each canary's smoke test starts once its own pull is done", {Phase.PULL: "rsp"}, RolloutStatus.DISTRIBUTING,
+        {(Phase.SMOKE, DEAS[1])}, batches="001", canaries=2, expect_steps={Phase.SMOKE: "pq", Phase.PULL: "rsp"}),
+    Row("3.0.1: the smoke test starts while the others pull", {Phase.PULL: "spp"}, RolloutStatus.DISTRIBUTING,
+        {(Phase.SMOKE, DEAS[0]), (Phase.PULL, DEAS[1]), (Phase.PULL, DEAS[2])}, behaviour="3.0.1", max_in_flight="3",
+        reason="smoke test on 10.0.0.21 while the others pull"),
+    Row("a smoke test in flight counts against max in flight", {Phase.PULL: "spp", Phase.SMOKE: "r"},
+        RolloutStatus.DISTRIBUTING, {(Phase.PULL, DEAS[1])}, status=RolloutStatus.DISTRIBUTING,
+        expect_steps={Phase.PULL: "sqp"}),
+    Row("the smoke test passed, the config waits for the pulls", {Phase.PULL: "srp", Phase.SMOKE: "s"},
+        RolloutStatus.DISTRIBUTING, {(Phase.PULL, DEAS[2])}, status=RolloutStatus.DISTRIBUTING,
+        expect_steps={Phase.CONFIG: "", Phase.RESTART: ""}),
+    Row("every pull done, the config waits for the smoke test", {Phase.PULL: "sss", Phase.SMOKE: "r"},
+        RolloutStatus.ACTIVATING, status=RolloutStatus.DISTRIBUTING,
+        expect_steps={Phase.SMOKE: "r", Phase.CONFIG: "p", Phase.RESTART: "ppp"}),
+    Row("every pull and smoke test done: the config", {Phase.PULL: "sss", Phase.SMOKE: "s"}, RolloutStatus.ACTIVATING,
+        {(Phase.CONFIG, CORE)}, status=RolloutStatus.DISTRIBUTING, expect_steps={Phase.RESTART: "ppp"}),
+    Row("a failed smoke test skips the pending pulls, the running one finishes", {Phase.PULL: "srp", Phase.SMOKE: "f"},
+        RolloutStatus.DISTRIBUTING, status=RolloutStatus.DISTRIBUTING, expect_steps={Phase.PULL: "srk"}),
+    Row("a failed smoke test ends it once no pull is in flight", {Phase.PULL: "ssk", Phase.SMOKE: "f"},
+        RolloutStatus.FAILED, status=RolloutStatus.DISTRIBUTING,
+        reason="the smoke test failed on 10.0.0.21 (): the cluster config was not changed and no fence was restarted",
+        expect_steps={Phase.CONFIG: "", Phase.RESTART: ""}),
+    Row("a failed smoke test of one canary waits for the other's", {Phase.PULL: "sss", Phase.SMOKE: "fr"},
+        RolloutStatus.DISTRIBUTING, batches="001", canaries=2, status=RolloutStatus.DISTRIBUTING,
+        expect_steps={Phase.SMOKE: "fr", Phase.CONFIG: ""}),
+    Row("a failed pull skips a smoke test not started", {Phase.PULL: "fsr"}, RolloutStatus.DISTRIBUTING,
+        batches="001", canaries=2, expect_steps={Phase.SMOKE: "kk", Phase.PULL: "fsr"}),
+    Row("a failed pull waits for the smoke test in flight", {Phase.PULL: "sfk", Phase.SMOKE: "r"},
+        RolloutStatus.DISTRIBUTING, status=RolloutStatus.DISTRIBUTING, expect_steps={Phase.SMOKE: "r"}),
+    Row("a failed pull, then the smoke test in flight finished", {Phase.PULL: "sfk", Phase.SMOKE: "s"},
+        RolloutStatus.FAILED, status=RolloutStatus.DISTRIBUTING,
+        reason="the pull failed on 10.0.0.22: the cluster config was not changed and no fence was restarted"),
+    Row("cancel in the pull waits for the smoke test in flight", {Phase.PULL: "ssp", Phase.SMOKE: "r"},
+        RolloutStatus.DISTRIBUTING, status=RolloutStatus.DISTRIBUTING, cancel="stop",
+        expect_steps={Phase.PULL: "ssk", Phase.SMOKE: "r"}),
+    Row("cancel in the pull with the smoke test done", {Phase.PULL: "ssk", Phase.SMOKE: "s"}, RolloutStatus.CANCELLED,
+        status=RolloutStatus.DISTRIBUTING, cancel="stop",
+        reason="cancelled during distribution: the cluster config was not changed", expect_steps={Phase.CONFIG: ""}),
+    Row("distribute only: no smoke test", {Phase.PULL: "spp"}, RolloutStatus.DISTRIBUTING,
+        {(Phase.PULL, DEAS[1]), (Phase.PULL, DEAS[2])}, max_in_flight="3", distribute_only=True,
+        expect_steps={Phase.SMOKE: ""}),
+    Row("distribute only: every node holds it", {Phase.PULL: "sss"}, RolloutStatus.SUCCEEDED, distribute_only=True,
+        reason="not activated (distribute only)", expect_steps={Phase.SMOKE: "", Phase.CONFIG: ""}),
+    Row("paused: no smoke test starts during the pulls", {Phase.PULL: "srp"}, RolloutStatus.DISTRIBUTING, paused=True,
+        expect_steps={Phase.SMOKE: "p", Phase.PULL: "srp"}),
+    # Smoke test and config set (3.0); a smoke test still left once every pull is done
     Row("smoke tests run before the config", {**RESTART_PHASES, Phase.SMOKE: "p", Phase.CONFIG: "p"},
         RolloutStatus.ACTIVATING, {(Phase.SMOKE, DEAS[0])}),
     Row("a smoke failure stops before the config", {**RESTART_PHASES, Phase.SMOKE: "f", Phase.CONFIG: "p",
@@ -305,17 +360,22 @@ def test_a_finished_rollout_decides_nothing():
     assert engine.advance(rollout.pk).queue == []
 
 
-def test_cancel_after_a_failed_canary_ends_rolled_back_with_the_config_reverted():
-    """Found 1, step by step: each finished step calls advance() as its job does."""
-    row = Row("", {**RESTART_PHASES, Phase.RESTART: "frp"}, "", batches="001", canaries=2, cancel="stop")
-    rollout = build(row)
-
+def _stepper(rollout):
+    """Ends one step as its job does (the row updated, then advance()) and
+    returns (phase, address) of what that decision queued."""
     def finish(phase, address, status):
         RolloutStep.objects.filter(rollout=rollout, phase=phase, node__address=address).update(status=status)
         decision = engine.advance(rollout.pk)
         rollout.refresh_from_db()
         return queued_by(decision)
+    return finish
 
+
+def test_cancel_after_a_failed_canary_ends_rolled_back_with_the_config_reverted():
+    """Found 1, step by step: each finished step calls advance() as its job does."""
+    row = Row("", {**RESTART_PHASES, Phase.RESTART: "frp"}, "", batches="001", canaries=2, cancel="stop")
+    rollout = build(row)
+    finish = _stepper(rollout)
     assert finish(Phase.RESTART, DEAS[1], "succeeded") == [(Phase.REVERT_CONFIG, CORE)]
     assert rollout.status == RolloutStatus.ROLLING_BACK
     assert sorted(finish(Phase.REVERT_CONFIG, CORE, "succeeded")) == [(Phase.REVERT, DEAS[0]), (Phase.REVERT, DEAS[1])]
@@ -324,6 +384,40 @@ def test_cancel_after_a_failed_canary_ends_rolled_back_with_the_config_reverted(
     assert rollout.status == RolloutStatus.ROLLED_BACK, rollout.decisions
     assert rollout.status_reason == f"config and 2 node(s) back on {PREVIOUS}"
     assert "the canary failed (10.0.0.21); rolling back" in rollout.decisions
+
+
+def test_the_smoke_test_runs_while_the_others_pull_and_the_config_waits_for_both():
+    rollout = build(Row("", {Phase.PULL: "ppp"}, ""))  # 3.0, one canary, max in flight 2
+    finish = _stepper(rollout)
+    assert queued_by(engine.advance(rollout.pk)) == [(Phase.PULL, DEAS[0]), (Phase.PULL, DEAS[1])]
+    assert engine.advance(rollout.pk).queue == []  # decided again (a second job): nothing twice, no second row
+    assert rollout.steps.filter(phase=Phase.SMOKE).count() == 1
+    # The canary holds the image: its smoke test takes the free slot before the last pull.
+    assert finish(Phase.PULL, DEAS[0], "succeeded") == [(Phase.SMOKE, DEAS[0])]
+    assert "smoke test on 10.0.0.21 while the others pull (2 pull(s) not finished)" in rollout.decisions
+    assert finish(Phase.SMOKE, DEAS[0], "succeeded") == [(Phase.PULL, DEAS[2])]
+    assert finish(Phase.PULL, DEAS[1], "succeeded") == []
+    assert not rollout.steps.filter(phase=Phase.CONFIG).exists()
+    assert finish(Phase.PULL, DEAS[2], "succeeded") == [(Phase.CONFIG, CORE)]
+    assert rollout.status == RolloutStatus.ACTIVATING
+    assert rollout.steps.filter(phase=Phase.SMOKE).count() == 1
+    assert letters(rollout, Phase.RESTART) == "ppp"
+
+
+def test_a_failed_smoke_test_skips_the_pulls_not_started_and_ends_after_those_in_flight():
+    rollout = build(Row("", {Phase.PULL: "ppp"}, ""))
+    finish = _stepper(rollout)
+    engine.advance(rollout.pk)
+    assert finish(Phase.PULL, DEAS[0], "succeeded") == [(Phase.SMOKE, DEAS[0])]
+    RolloutStep.objects.filter(rollout=rollout, phase=Phase.SMOKE).update(output="exited with code 3 within 3 s")
+    assert finish(Phase.SMOKE, DEAS[0], "failed") == []
+    assert rollout.status == RolloutStatus.DISTRIBUTING  # the pull in flight finishes first
+    assert letters(rollout, Phase.PULL) == "sqk"
+    assert finish(Phase.PULL, DEAS[1], "succeeded") == []
+    assert rollout.status == RolloutStatus.FAILED
+    assert rollout.status_reason == ("the smoke test failed on 10.0.0.21 (exited with code 3 within 3 s): the cluster "
+                                     "config was not changed and no fence was restarted")
+    assert not rollout.steps.filter(phase__in=[Phase.CONFIG, *engine.WORK_PHASES]).exists()
 
 
 def test_the_decision_reaches_the_queue_only_after_commit(clean_queue, django_capture_on_commit_callbacks):
