@@ -29,6 +29,13 @@ def markdown(summary: dict) -> str:
                      f"| {row.get('ratio_of_fastest')} "
                      f"| {row['small_sql_ms']} / {row['large_sql_ms']} | {shown} | {queries} "
                      f"| {'met' if row['meets_goal'] else 'MISSED'} |")
+    matches = [f"{vendor} {scale['rows']:,} rows: " + ", ".join(f"{name} {count:,}" for name, count in
+                                                           scale["filter_matches"].items())
+               for vendor, result in summary["databases"].items() for scale in result["scales"].values()
+               if "filter_matches" in scale]
+    if matches:
+        lines += ["", "Rows the filtered pages match (a full page of 100 at both sizes compares like with like): "
+                  + "; ".join(matches) + "."]
     lines += ["", "CSV export of the whole history (resident memory of the process while it streams):", "",
               "| database | rows | seconds | MiB | RSS growth MiB | queries |", "|---|---:|---:|---:|---:|---:|"]
     for vendor, result in summary["databases"].items():
