@@ -20,12 +20,20 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_cancel_at_the_smoke_test(admin_client, rollout_sandbox, version, starts):
+    """The canary's smoke test starts once its pull is done, while the other
+    nodes still pull: a cancel there is a cancel during the distribution.
+    The smoke test queued finishes; the pulls not started are skipped."""
     rollout = roll_out(admin_client, version)
     run_jobs_until(lambda: rollout.steps.filter(phase=Phase.SMOKE, status=StepStatus.QUEUED).exists(),
                    "the smoke test queued")
+    assert rollout.steps.filter(phase=Phase.PULL).exclude(status=StepStatus.SUCCEEDED).exists()
     cancel(admin_client, rollout, "stop")
     run_queued_jobs()
-    ended(admin_client, rollout, RolloutStatus.CANCELLED, "cancelled before the cluster config was changed")
+    ended(admin_client, rollout, RolloutStatus.CANCELLED, "cancelled during distribution",
+          "the cluster config was not changed")
+    assert rollout.steps.get(phase=Phase.SMOKE).status == StepStatus.SUCCEEDED
+    assert rollout.steps.filter(phase=Phase.PULL, status=StepStatus.SKIPPED).exists()
+    assert not rollout.steps.filter(phase__in=[Phase.CONFIG, Phase.RESTART]).exists()
     assert config_image(rollout_sandbox) == BASE
     nothing_lost(rollout_sandbox, starts, {})
 

@@ -71,3 +71,23 @@ def test_a_healthy_image_passes_the_smoke_test_on_each_canary(admin_client, roll
     assert smokes.count() == 2 and {s.status for s in smokes} == {"succeeded"}
     assert all("its own CMD, network none" in s.output for s in smokes)
     assert smoke_containers(rollout_sandbox) == []
+
+
+def test_the_smoke_test_runs_while_the_other_nodes_pull(admin_client, rollout_sandbox, rollout_fleet):
+    """Issue 11: the canary's pull goes first and its smoke test starts once
+    that pull is done, before the last pull finished; the config is set only
+    after every pull and the smoke test succeeded."""
+    version = product_version(rollout_sandbox, rollout_fleet, "9.2.0")
+    rollout = roll_out(admin_client, version, canaries="1", max_in_flight="2")
+    run_queued_jobs()
+    rollout.refresh_from_db()
+    assert rollout.status == RolloutStatus.SUCCEEDED, rollout.decisions
+    canary = layout.deas(rollout_sandbox)[0]["address"]
+    pulls = list(rollout.steps.filter(phase="pull").order_by("started_at"))
+    smoke = rollout.steps.get(phase="smoke")
+    config = rollout.steps.get(phase="config")
+    assert (smoke.node.address, smoke.status) == (canary, "succeeded")
+    assert pulls[0].node.address == canary  # the smoke node's pull is launched first
+    assert smoke.started_at < max(pull.finished_at for pull in pulls)  # overlapped the distribution
+    assert f"smoke test on {canary} while the others pull" in rollout.decisions
+    assert config.started_at > max([smoke.finished_at] + [pull.finished_at for pull in pulls])
