@@ -78,10 +78,13 @@ def watch(supervisor, fence: ProcessInfo, seconds: float) -> None:
         time.sleep(min(POLL, remaining))
 
 
-def config_names(kato, cluster, image: str) -> None:
-    named = kato.desired_image(cluster.image_setting)
+def config_names(named: str, image: str) -> None:
+    """`named`: the config read after the new fence was seen (config_read.py)."""
     if named != image:
         raise NotVerified(f"the cluster config now names {named}, not {image}")
+
+
+READY_PAST_FIRST_BATCH = "kato process ready: asked on the first batch"
 
 
 def ready_note(kato) -> str:

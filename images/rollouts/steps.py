@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from images.models.rollout import Phase, Rollout, RolloutStep, StepStatus
 from images import engine
-from images.rollouts import audit, fence_check, smoke as smoke_test
+from images.rollouts import audit, config_read, fence_check, smoke as smoke_test
 from images.rollouts.fence_check import NotVerified
 from nodes import config_history, remote, ssh
 from nodes.kato import Kato, KatoError
@@ -310,17 +310,27 @@ def _verify(step, session, *, since, exit_code, output: str = "", note: str = ""
         if not started:
             raise NotVerified(f"no fence started since {since:%H:%M:%S} within {fence_check.FENCE_START_TIMEOUT} s "
                               f"(fence is {fence_check.describe(fence)})")
-        # The config, the engine and kato's ready are read while the health
-        # wait runs, each on its own channel of the node's one connection:
-        # the step waits for the slowest of them, not for their sum (the
-        # profile in bench/README.md). A fence that does not stay up is
+        seen = timezone.now()
+        # The health wait, the engine and (on the first batch) kato's ready
+        # run while this thread reads the config (config_read.py: one read
+        # serves the steps of a batch, and it uses the database), each remote
+        # look on its own channel of the node's one connection: the step waits
+        # for the slowest, not for their sum. A fence that does not stay up is
         # reported first, then the checks in this order.
         with ThreadPoolExecutor(max_workers=3, thread_name_prefix="verify") as pool:
-            checks = [pool.submit(fence_check.config_names, kato, cluster, step.image),
-                      pool.submit(_engine_holds, step, session),
-                      pool.submit(fence_check.ready_note, kato)]
-            fence_check.watch(supervisor, fence, rollout.health_wait)
-        _, holds, ready = (check.result() for check in checks)
+            stays_up = pool.submit(fence_check.watch, supervisor, fence, rollout.health_wait)
+            holds = pool.submit(_engine_holds, step, session)
+            ready = pool.submit(fence_check.ready_note, kato) if _asks_ready(step) else None
+            try:
+                named, read_error = config_read.named_after(kato, cluster, seen), None
+            except Exception as error:  # noqa: BLE001 - raised below, after fence staying up is known
+                named, read_error = None, error
+        stays_up.result()
+        if read_error is not None:
+            raise read_error
+        fence_check.config_names(named, step.image)
+        holds = holds.result()
+        ready = ready.result() if ready else fence_check.READY_PAST_FIRST_BATCH
     except NotVerified as error:
         return _bad(step, since, exit_code, str(error), audit_row)
     summary = (f"verified: config names {step.image}; {holds}; fence pid {step.fence_pid_before or '?'} -> "
@@ -328,6 +338,14 @@ def _verify(step, session, *, since, exit_code, output: str = "", note: str = ""
                f"{step.rollout.health_wait} s; {ready}" + (f"; {note}" if note else ""))
     _write_audit(step, audit_row, since, Outcome.SUCCEEDED, exit_code, f"{output}\n{summary}".strip())
     return summary
+
+
+def _asks_ready(step) -> bool:
+    """`kato process ready fence` is a second signal, asked where the new image
+    and config first run (the canaries, or the first batch without them):
+    past them, supervisord's new pid staying RUNNING is the signal, and each
+    kato run is a process on the node (bench/README.md)."""
+    return step.batch == 0
 
 
 def _audit_start(step, since):

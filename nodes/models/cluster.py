@@ -35,6 +35,12 @@ class Cluster(models.Model):
     desired_image = models.CharField(max_length=512, blank=True, editable=False)
     desired_image_since = models.DateTimeField(null=True, blank=True, editable=False)
     desired_image_history = models.JSONField(default=list, blank=True, editable=False)
+    # The last `kato config get` of the image setting sent to verify a fence
+    # restart, from when it was sent (images/rollouts/config_read.py): a read
+    # begun after a step saw its new fence serves that step too. A NULL value
+    # with a time: under way.
+    config_read_began = models.DateTimeField(null=True, blank=True, editable=False)
+    config_read_value = models.CharField(max_length=512, null=True, blank=True, editable=False)
     # Governance (images/rollouts/approval.py, windows.py). The expiry is a
     # cluster field, not a setting: how long a second release manager may
     # take differs per cluster (staging vs production, their time zones),

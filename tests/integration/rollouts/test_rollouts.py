@@ -46,6 +46,13 @@ def test_a_full_rollout_switches_every_dea_with_one_audit_row_each(admin_client,
     assert {(row.image_before, row.image_after, row.reason, row.requested_by_username) for row in audit} == {
         (BASE, version.registry_reference, STRATEGY["reason"], "admin")}
     assert rollout.steps.filter(phase="config").count() == 1  # the config was set exactly once
+    # Verified on every node: the config read after its new fence was seen;
+    # kato's ready asked where the change first ran (the canary).
+    assert all(f"config names {version.registry_reference}" in row.output_excerpt for row in audit)
+    canary = rollout.steps.get(phase="restart", batch=0).node.address
+    for row in audit:
+        said = "kato process ready fence: READY" if row.node_address == canary else "asked on the first batch"
+        assert said in row.output_excerpt, row.output_excerpt
 
 
 def test_a_failing_canary_is_rolled_back_automatically(admin_client, rollout_sandbox, rollout_fleet):

@@ -1,0 +1,102 @@
+"""One `kato config get` serves every step that saw its new fence before the
+read was sent (images/rollouts/config_read.py). The kato here is a stand-in
+that counts its reads (the sandbox tests send real ones); the database is
+real, and the race runs each step in its own thread and connection, as RQ
+workers would."""
+import threading
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from images.rollouts import config_read
+from nodes.kato import KatoError
+from nodes.models import Cluster
+from support.writers_at_once import actions_at_once
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TARGET = "registry.example:5000/acme/base:2.0"
+
+
+class CountingKato:
+    """`kato config get`: answers `value` after `takes` seconds, or raises."""
+
+    def __init__(self, value=TARGET, takes=0.0, error=None):
+        self.value, self.takes, self.error, self.reads = value, takes, error, 0
+        self._lock, self.sent = threading.Lock(), threading.Event()
+
+    def desired_image(self, setting):
+        with self._lock:
+            self.reads += 1
+        self.sent.set()
+        if self.takes:
+            threading.Event().wait(self.takes)  # the command's own time on the node
+        if self.error:
+            raise self.error
+        return self.value
+
+
+@pytest.fixture
+def cluster():
+    return Cluster.objects.create(name="c1", core_address="127.0.0.11")
+
+
+def test_a_read_sent_after_the_fence_was_seen_serves_the_step(cluster):
+    seen = timezone.now()
+    first = CountingKato()
+    assert config_read.named_after(first, cluster, seen) == TARGET
+    later = CountingKato(value="someone/else:9")
+    # Seen before the first read was sent: that read proves it, nothing is sent.
+    assert config_read.named_after(later, cluster, seen) == TARGET
+    assert (first.reads, later.reads) == (1, 0)
+
+
+def test_a_read_sent_before_the_fence_was_seen_does_not(cluster):
+    config_read.named_after(CountingKato(), cluster, timezone.now())
+    changed = CountingKato(value="someone/else:9")
+    assert config_read.named_after(changed, cluster, timezone.now() + timedelta(seconds=1)) == "someone/else:9"
+    assert changed.reads == 1
+    cluster.refresh_from_db()
+    assert cluster.config_read_value == "someone/else:9"
+
+
+def test_a_failed_read_leaves_nothing_for_others_to_wait_on(cluster):
+    seen = timezone.now()
+    with pytest.raises(KatoError):
+        config_read.named_after(CountingKato(error=KatoError("kato: config unreachable")), cluster, seen)
+    cluster.refresh_from_db()
+    assert cluster.config_read_began is None
+    works = CountingKato()
+    assert config_read.named_after(works, cluster, seen) == TARGET and works.reads == 1
+
+
+def test_ten_steps_that_saw_their_fences_at_once_send_one_read(cluster):
+    seen = timezone.now()
+    kato = CountingKato(takes=0.5)
+    answers = actions_at_once(*[lambda: config_read.named_after(kato, cluster, seen)] * 10)
+    assert answers == [TARGET] * 10
+    # The first to announce its read is waited for by the others, which saw
+    # their fences before it was sent. Two may both announce when their
+    # conditional updates interleave; never one per step.
+    assert 1 <= kato.reads <= 2
+
+
+def test_a_read_under_way_is_waited_for_not_sent_again(cluster):
+    seen = timezone.now()
+    slow = CountingKato(takes=0.5)
+    reader = threading.Thread(target=lambda: _closing(config_read.named_after, slow, cluster, seen))
+    reader.start()
+    assert slow.sent.wait(5)
+    waiter = CountingKato(value="never/asked:1")
+    assert config_read.named_after(waiter, cluster, seen) == TARGET
+    reader.join()
+    assert (slow.reads, waiter.reads) == (1, 0)
+
+
+def _closing(function, *args):
+    from django.db import connection
+    try:
+        function(*args)
+    finally:
+        connection.close()
