@@ -157,7 +157,7 @@ def main():
     parser.add_argument("--postgres-database", default=DEFAULT_BENCH_DATABASE,
                         help="the throwaway database's name (letters, digits, _): dropped first and after")
     parser.add_argument("--out-dir", type=Path, default=REPO / "bench" / "results")
-    parser.add_argument("--keep", action="store_true", help="keep the SQLite database (printed) to look into")
+    parser.add_argument("--keep", action="store_true", help="keep the SQLite database (printed) and the PostgreSQL one to look into")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--from-json", type=Path, help="only write the comparison and summary again from a run's JSON")
     args = parser.parse_args()
@@ -193,7 +193,8 @@ def main():
             try:
                 results[vendor] = run_child(args, _with_database(args.postgres_url, name), work / "postgresql.json")
             finally:
-                _admin_sql(args.postgres_url, f"DROP DATABASE IF EXISTS {name}")
+                if not args.keep:
+                    _admin_sql(args.postgres_url, f"DROP DATABASE IF EXISTS {name}")
         else:
             raise SystemExit(f"unknown database {vendor!r}: sqlite or postgresql")
     summary = {"machine": {**machine(load_at_start), "load_average_at_end": os.getloadavg()},

@@ -67,10 +67,14 @@ def measure_page(client: Client, url: str, repeats: int) -> dict:
         sql_times.append(sum(float(query["time"]) for query in captured.captured_queries))
     # Audit rows on the page: each has one node address cell.
     shown = response.content.count(b'class="field-node_address"') if "fencerestart" in url else None
+    # The slowest queries of the last request: where a page's SQL time goes.
+    slowest = sorted(captured.captured_queries, key=lambda query: -float(query["time"]))[:3]
     return {"url": url, "median_ms": round(statistics.median(times) * 1000, 1),
             "min_ms": round(min(times) * 1000, 1), "sql_median_ms": round(statistics.median(sql_times) * 1000, 1),
             "queries": len(captured.captured_queries), "bytes": len(response.content),
-            "rows_shown": shown}
+            "rows_shown": shown,
+            "slowest_queries": [{"ms": round(float(query["time"]) * 1000, 1), "sql": query["sql"][:600]}
+                                for query in slowest]}
 
 
 def _rss_kib() -> int:
