@@ -24,12 +24,15 @@ def run(version, user, *, nodes: int, health_wait: int, max_in_flight: str, cana
         if step.started_at and step.finished_at:
             phases.setdefault(step.phase, []).append((step.finished_at - step.started_at).total_seconds())
     audit = FenceRestart.objects.filter(correlation_id=rollout.pk)
+    # `kato config get` sent to verify the restarts: the others shared a batch mate's (config_read.py).
+    config_reads = rollout.steps.filter(output__contains="config names", phase="restart").exclude(
+        output__contains="shared with its batch").count()
     verified = audit.filter(outcome=Outcome.SUCCEEDED).count()
     bad = [f"{s.node.address} {s.phase}: {s.output[:200]}" for s in rollout.steps.exclude(status=StepStatus.SUCCEEDED)]
     return {
         "side": "ours", "seconds": round(seconds, 2), "status": rollout.status, "reason": rollout.status_reason,
         "ok": rollout.status == RolloutStatus.SUCCEEDED and verified == nodes,
-        "audit_rows": audit.count(), "verified_restarts": verified, "problems": bad[:5],
+        "audit_rows": audit.count(), "verified_restarts": verified, "config_reads": config_reads, "problems": bad[:5],
         "steps": {phase: {"count": len(times), "mean_s": round(statistics.mean(times), 2),
                           "max_s": round(max(times), 2)} for phase, times in phases.items()},
     }

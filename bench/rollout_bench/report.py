@@ -64,13 +64,13 @@ def markdown(summary: dict) -> str:
              f"forks {summary['workers']}. Machine: {m['nproc']} CPUs ({m['cpu']}), {m['ram_gib']} GiB RAM, "
              f"shared with other test runs (load average per run below).", "",
              "| # | scenario | side | workers | in flight | health wait | seconds | ok | load avg (1 min) | audit rows | "
-             "mean pull s | mean restart s |", "|---|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|"]
+             "mean pull s | mean restart s | config reads |", "|---|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|"]
     for i, r in enumerate(summary["runs"], 1):
         steps = r.get("steps", {})
         lines.append(f"| {i} | {r['scenario']} | {r['side']} | {r.get('workers', '')} | {r.get('max_in_flight', '')} | "
                      f"{r.get('health_wait', '')} | {r.get('seconds', '')} | {r.get('ok')} | {r.get('load_1min', '')} | "
                      f"{r.get('audit_rows', '')} | {steps.get('pull', {}).get('mean_s', '')} | "
-                     f"{steps.get('restart', {}).get('mean_s', '')} |")
+                     f"{steps.get('restart', {}).get('mean_s', '')} | {r.get('config_reads', '')} |")
     for side in ("ours", "ansible"):
         times = [r["seconds"] for r in summary["runs"] if r["side"] == side and r["scenario"] == "main" and r.get("ok")]
         if times:

@@ -160,6 +160,10 @@ class RolloutStep(models.Model):
     attempt = models.PositiveIntegerField(default=0)
     job_id = models.CharField(max_length=64, blank=True)
     fence_pid_before = models.PositiveIntegerField(null=True, blank=True, help_text="From the node's supervisord.")
+    # When this step saw its new fence (the console's clock): a step still
+    # running without it will read the config after, for the others to share
+    # (images/rollouts/config_read.py).
+    fence_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     output = models.TextField(blank=True)

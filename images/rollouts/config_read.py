@@ -6,17 +6,23 @@ target back before any restart, this read names it after, so the fence's
 start lies between two reads naming the target. (A change and a change back
 between the two is the one thing neither catches, as with a read of the
 step's own.) The config is cluster-wide and the steps of a batch see their
-fences within a second or two of each other, so a read sent after a step saw
-its fence proves as much for that step as a read of its own: the step takes
-the cluster's latest read when it was sent after `seen`, waits for it when it
-is under way, and only sends one itself otherwise. A batch of ten restarts
-then sends one or two reads instead of ten (bench/README.md: the config
-reads were a fifth of a 50-DEA rollout's CPU in the sandbox).
+fences within seconds of each other, so a read sent after a step saw its
+fence proves as much for that step as a read of its own. A step takes the
+cluster's latest read when it was sent after `seen`, waits for it while it
+is under way, waits too while another step of its phase is running that has
+not seen its fence yet (that one will read later, after `seen`), and sends
+a read itself only when none of these holds. The last step of a batch to
+see its fence reads for the batch: one read instead of ten, with no wait on
+the rollout's way (the batch ends with its slowest step anyway).
+(bench/README.md: the config reads were a fifth of the node-side CPU of a
+50-DEA rollout in the sandbox, and each is a query to the Core's config
+store on a real cluster.)
 
 The times are the console's clock on both sides (when the step saw its
 fence, when a read was sent), never a node's.
 """
 import time
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Q
@@ -24,29 +30,44 @@ from django.utils import timezone
 
 from nodes.models.cluster import Cluster
 
-# Longer than one `kato config get` takes; a read under way longer than this
-# (its worker lost) is not waited for any more: the step reads itself.
-WAIT = 30
-POLL = 0.1
+# Longer than a batch's fences take to come up one after the other and one
+# `kato config get` takes; past it (a mate's worker lost, a node slow to
+# restart) the step reads itself rather than hold its batch.
+WAIT = 10
+POLL = 0.2
 
 
-def named_after(kato, cluster, seen: datetime) -> str:
-    """What the cluster config's image setting names, read after `seen`."""
+@dataclass(frozen=True)
+class Read:
+    value: str  # what the image setting named
+    sent: datetime  # when the read was sent (the console's clock)
+    own: bool  # sent by the asking step, not shared from another
+
+    def describe(self) -> str:
+        return f"read {self.sent:%H:%M:%S.%f}"[:-3] + ("" if self.own else ", shared with its batch")
+
+
+def named_after(kato, cluster, seen: datetime, others_to_see=lambda: False) -> Read:
+    """The cluster config's image setting, read after `seen`. others_to_see():
+    another step is still running that has not seen its new fence: it will
+    read after `seen`, so this step waits for that read instead of sending
+    one; the last step of a batch to see its fence sends the read for all."""
     deadline = time.monotonic() + WAIT
     while True:
         began, value = Cluster.objects.filter(pk=cluster.pk).values_list(
             "config_read_began", "config_read_value").get()
-        if began is None or began < seen:
+        if began is not None and began >= seen:
+            if value is not None:
+                return Read(value, began, own=False)
+        elif not others_to_see():
             break
-        if value is not None:
-            return value
         if time.monotonic() > deadline:
-            break
-        time.sleep(POLL)  # a read sent after `seen` is under way: its answer serves this step too
+            break  # a step lost on the way: read now
+        time.sleep(POLL)  # a read after `seen` is under way or will be sent: its answer serves this step
     return _read(kato, cluster)
 
 
-def _read(kato, cluster) -> str:
+def _read(kato, cluster) -> Read:
     began = timezone.now()
     # Announced before it is sent, so the steps that saw their fence before
     # now wait for it instead of sending their own; a later read replaces it.
@@ -59,4 +80,4 @@ def _read(kato, cluster) -> str:
         Cluster.objects.filter(pk=cluster.pk, config_read_began=began).update(config_read_began=None)
         raise
     Cluster.objects.filter(pk=cluster.pk, config_read_began=began).update(config_read_value=value)
-    return value
+    return Read(value, began, own=True)

@@ -311,6 +311,7 @@ def _verify(step, session, *, since, exit_code, output: str = "", note: str = ""
             raise NotVerified(f"no fence started since {since:%H:%M:%S} within {fence_check.FENCE_START_TIMEOUT} s "
                               f"(fence is {fence_check.describe(fence)})")
         seen = timezone.now()
+        RolloutStep.objects.filter(pk=step.pk).update(fence_seen_at=seen)
         # The health wait, the engine and (on the first batch) kato's ready
         # run while this thread reads the config (config_read.py: one read
         # serves the steps of a batch, and it uses the database), each remote
@@ -322,22 +323,30 @@ def _verify(step, session, *, since, exit_code, output: str = "", note: str = ""
             holds = pool.submit(_engine_holds, step, session)
             ready = pool.submit(fence_check.ready_note, kato) if _asks_ready(step) else None
             try:
-                named, read_error = config_read.named_after(kato, cluster, seen), None
+                named, read_error = config_read.named_after(kato, cluster, seen, _others_to_see(step)), None
             except Exception as error:  # noqa: BLE001 - raised below, after fence staying up is known
                 named, read_error = None, error
         stays_up.result()
         if read_error is not None:
             raise read_error
-        fence_check.config_names(named, step.image)
+        fence_check.config_names(named.value, step.image)
         holds = holds.result()
         ready = ready.result() if ready else fence_check.READY_PAST_FIRST_BATCH
     except NotVerified as error:
         return _bad(step, since, exit_code, str(error), audit_row)
-    summary = (f"verified: config names {step.image}; {holds}; fence pid {step.fence_pid_before or '?'} -> "
+    summary = (f"verified: config names {step.image} ({named.describe()}); {holds}; fence pid {step.fence_pid_before or '?'} -> "
                f"{fence.pid}, started {fence.started:%H:%M:%S} (after {since:%H:%M:%S}), RUNNING for "
                f"{step.rollout.health_wait} s; {ready}" + (f"; {note}" if note else ""))
     _write_audit(step, audit_row, since, Outcome.SUCCEEDED, exit_code, f"{output}\n{summary}".strip())
     return summary
+
+
+def _others_to_see(step):
+    """Another step of this phase is running and has not seen its new fence:
+    it will read the config after this one saw its own (config_read.py)."""
+    running = RolloutStep.objects.filter(rollout_id=step.rollout_id, phase=step.phase, status=StepStatus.RUNNING,
+                                         fence_seen_at__isnull=True).exclude(pk=step.pk)
+    return running.exists
 
 
 def _asks_ready(step) -> bool:

@@ -45,17 +45,20 @@ def cluster():
 def test_a_read_sent_after_the_fence_was_seen_serves_the_step(cluster):
     seen = timezone.now()
     first = CountingKato()
-    assert config_read.named_after(first, cluster, seen) == TARGET
+    mine = config_read.named_after(first, cluster, seen)
+    assert (mine.value, mine.own) == (TARGET, True) and mine.sent >= seen
     later = CountingKato(value="someone/else:9")
     # Seen before the first read was sent: that read proves it, nothing is sent.
-    assert config_read.named_after(later, cluster, seen) == TARGET
+    shared = config_read.named_after(later, cluster, seen)
+    assert (shared.value, shared.own, shared.sent) == (TARGET, False, mine.sent)
+    assert "shared with its batch" in shared.describe()
     assert (first.reads, later.reads) == (1, 0)
 
 
 def test_a_read_sent_before_the_fence_was_seen_does_not(cluster):
     config_read.named_after(CountingKato(), cluster, timezone.now())
     changed = CountingKato(value="someone/else:9")
-    assert config_read.named_after(changed, cluster, timezone.now() + timedelta(seconds=1)) == "someone/else:9"
+    assert config_read.named_after(changed, cluster, timezone.now() + timedelta(seconds=1)).value == "someone/else:9"
     assert changed.reads == 1
     cluster.refresh_from_db()
     assert cluster.config_read_value == "someone/else:9"
@@ -68,14 +71,14 @@ def test_a_failed_read_leaves_nothing_for_others_to_wait_on(cluster):
     cluster.refresh_from_db()
     assert cluster.config_read_began is None
     works = CountingKato()
-    assert config_read.named_after(works, cluster, seen) == TARGET and works.reads == 1
+    assert config_read.named_after(works, cluster, seen).value == TARGET and works.reads == 1
 
 
 def test_ten_steps_that_saw_their_fences_at_once_send_one_read(cluster):
     seen = timezone.now()
     kato = CountingKato(takes=0.5)
     answers = actions_at_once(*[lambda: config_read.named_after(kato, cluster, seen)] * 10)
-    assert answers == [TARGET] * 10
+    assert [answer.value for answer in answers] == [TARGET] * 10
     # The first to announce its read is waited for by the others, which saw
     # their fences before it was sent. Two may both announce when their
     # conditional updates interleave; never one per step.
@@ -89,9 +92,14 @@ def test_a_read_under_way_is_waited_for_not_sent_again(cluster):
     reader.start()
     assert slow.sent.wait(5)
     waiter = CountingKato(value="never/asked:1")
-    assert config_read.named_after(waiter, cluster, seen) == TARGET
+    assert config_read.named_after(waiter, cluster, seen) == config_read.Read(TARGET, _announced(cluster), own=False)
     reader.join()
     assert (slow.reads, waiter.reads) == (1, 0)
+
+
+def _announced(cluster):
+    cluster.refresh_from_db()
+    return cluster.config_read_began
 
 
 def _closing(function, *args):
@@ -100,3 +108,25 @@ def _closing(function, *args):
         function(*args)
     finally:
         connection.close()
+
+
+def test_a_step_waits_for_the_read_of_a_batch_mate_that_has_not_seen_its_fence(cluster):
+    """The first of two steps saw its fence while the other had not: the
+    first sends nothing and takes the read the second sends once it saw its
+    own, later; the last one to see its fence reads for both."""
+    first_seen = timezone.now()
+    kato, answer = CountingKato(), {}
+
+    def first():
+        # The mate counts as not having seen its fence until its read is sent
+        # (announced before it is sent, as the product does).
+        answer["first"] = config_read.named_after(kato, cluster, first_seen, others_to_see=lambda: not kato.sent.is_set())
+    waiting = threading.Thread(target=lambda: _closing(first))
+    waiting.start()
+    waiting.join(1)
+    assert waiting.is_alive() and kato.reads == 0  # still waiting for its mate
+    mine = config_read.named_after(kato, cluster, timezone.now())
+    waiting.join(10)
+    assert mine.own and not answer["first"].own
+    assert answer["first"].sent == mine.sent and answer["first"].value == TARGET
+    assert kato.reads == 1
