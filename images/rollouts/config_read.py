@@ -53,26 +53,31 @@ def named_after(kato, cluster, seen: datetime, others_to_see=lambda: False) -> R
     read after `seen`, so this step waits for that read instead of sending
     one; the last step of a batch to see its fence sends the read for all."""
     deadline = time.monotonic() + WAIT
-    while True:
+    while time.monotonic() < deadline:
         began, value = Cluster.objects.filter(pk=cluster.pk).values_list(
             "config_read_began", "config_read_value").get()
         if began is not None and began >= seen:
             if value is not None:
                 return Read(value, began, own=False)
         elif not others_to_see():
-            break
-        if time.monotonic() > deadline:
-            break  # a step lost on the way: read now
+            read = _read(kato, cluster, unless_sent_after=seen)
+            if read is not None:
+                return read
+            continue  # another step announced a read after `seen` first: its answer serves this one
         time.sleep(POLL)  # a read after `seen` is under way or will be sent: its answer serves this step
-    return _read(kato, cluster)
+    return _read(kato, cluster)  # a step lost on the way, or a read that never came: read now
 
 
-def _read(kato, cluster) -> Read:
+def _read(kato, cluster, unless_sent_after: datetime | None = None) -> Read | None:
+    """A read, announced before it is sent so that the steps that saw their
+    fence before now wait for it instead of sending their own. With
+    unless_sent_after: None, and nothing sent, when a read sent after that
+    moment was announced meanwhile (of steps arriving at once, one reads)."""
     began = timezone.now()
-    # Announced before it is sent, so the steps that saw their fence before
-    # now wait for it instead of sending their own; a later read replaces it.
-    Cluster.objects.filter(Q(config_read_began__isnull=True) | Q(config_read_began__lt=began), pk=cluster.pk).update(
-        config_read_began=began, config_read_value=None)
+    newer = Q(config_read_began__isnull=True) | Q(config_read_began__lt=unless_sent_after or began)
+    if not Cluster.objects.filter(newer, pk=cluster.pk).update(config_read_began=began, config_read_value=None):
+        if unless_sent_after is not None:
+            return None
     try:
         value = kato.desired_image(cluster.image_setting)
     except BaseException:
