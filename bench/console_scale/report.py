@@ -10,7 +10,10 @@ def markdown(summary: dict) -> str:
         f"{machine['ram_gib']} GiB RAM, Python {machine['python']}, Django {machine['django']}; "
         f"load average {_load(machine['load_average_at_start'])} at start, {_load(machine['load_average_at_end'])} "
         "at the end (other helpers' test runs shared the machine).",
-        f"{settings['nodes']:,} nodes in 4 clusters; {small:,} then {large:,} fence restarts in the same database. "
+        *([" ".join(f"{vendor} run from {run['started']} (load {_load(run['load_average_at_start'])} at start)."
+                    for vendor, run in summary["runs"].items())] if "runs" in summary else []),
+        f"{settings['nodes']:,} nodes (a staging cluster of a few DEAs, 3 production clusters sharing the rest); "
+        f"{small:,} then {large:,} fence restarts in the same database. "
         f"Server time through Django's test client (no network), median of {settings['repeats']} after a warm-up.", "",
         f"Goal: each page at {large:,} rows <= {summary['ratio_goal']} x the same page at {small:,} rows, "
         "with the same number of queries.", "",
