@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from images.models.rollout import Phase, Rollout, RolloutStep, StepStatus
 from images import engine
-from images.rollouts import audit, config_read, fence_check, smoke as smoke_test
+from images.rollouts import audit, config_read, fence_check, node_engine, smoke as smoke_test
 from images.rollouts.fence_check import NotVerified
 from nodes import config_history, remote, ssh
 from nodes.kato import Kato, KatoError
@@ -66,11 +66,11 @@ def pull(step, session) -> str:
     # profile: docker processes were half of a step's time). The look comes
     # only when the pull fails: an engine already holding the digest under
     # the tag (distributed before) still goes on while the registry is down.
-    if not by_digest and _holds(session, step.image, rollout.target_pull):
+    if not by_digest and node_engine.holds(session, step.image, rollout.target_pull):
         return f"{step.image} already present"
     result = session.run(["docker", "pull", "--", rollout.target_pull], timeout=settings.DOCKER_PULL_TIMEOUT)
     if result.exit_code != 0:
-        if by_digest and _holds(session, step.image, rollout.target_pull):
+        if by_digest and node_engine.holds(session, step.image, rollout.target_pull):
             return (f"{step.image} already present (docker pull failed: "
                     f"{ssh.excerpt(result.stderr or result.stdout)})")
         raise StepFailed(f"docker pull {rollout.target_pull} failed: {ssh.excerpt(result.stderr or result.stdout)}")
@@ -78,30 +78,16 @@ def pull(step, session) -> str:
         # Pulled by digest: fence and kato name the image by its tag. No read
         # back after: a pull by digest that exits 0 holds exactly that content,
         # and the tag names what was pulled; the restart's verification reads
-        # the engine again (_engine_holds). One docker process less per node
+        # the engine again (node_engine.verified_holds). One docker process less per node
         # (the bench's profile: docker commands were half of a step's time).
         session.run(["docker", "tag", "--", rollout.target_pull, step.image], check=True)
     return f"pulled {rollout.target_pull}: {ssh.excerpt(result.stdout)}"
 
 
-def _holds(session, image: str, pull_ref: str) -> bool:
-    """The node has `image`, and by the pinned digest when there is one."""
-    # `docker inspect --type image`: the form Docker 1.x engines have too.
-    result = session.run(["docker", "inspect", "--type", "image", "--format", "{{json .RepoDigests}}", "--", image])
-    if result.exit_code != 0:
-        return False
-    return "@" not in pull_ref or pull_ref in result.stdout
-
-
-def _image_id(session, image: str) -> str:
-    result = session.run(["docker", "inspect", "--type", "image", "--format", "{{.Id}}", "--", image])
-    return result.stdout.strip() if result.exit_code == 0 else ""
-
-
 def _stream(step, session, version) -> str:
     """No registry (the seed's small-cluster path): `docker save` on the build
     engine piped into `docker load` on the node, checked by image id."""
-    if _image_id(session, step.image) == version.image_id:
+    if node_engine.image_id(session, step.image) == version.image_id:
         return f"{step.image} already present"
     try:
         with engine.open_engine(version.cluster) as api:
@@ -111,7 +97,7 @@ def _stream(step, session, version) -> str:
         raise StepFailed(f"the build engine cannot send {version.engine_reference}: {error}") from None
     if result.exit_code != 0:
         raise StepFailed(f"docker load failed: {ssh.excerpt(result.stderr or result.stdout)}")
-    if _image_id(session, step.image) != version.image_id:
+    if node_engine.image_id(session, step.image) != version.image_id:
         raise StepFailed(f"after docker load, {step.image} on the node is not image {version.image_id}")
     return f"streamed {step.image} from the build engine: {ssh.excerpt(result.stdout)}"
 
@@ -287,18 +273,6 @@ def revert(step, session) -> str:
     return (observe if step.rollout.cluster.fence_reloads_on_change else restart)(step, session)
 
 
-def _engine_holds(step, session) -> str:
-    rollout = step.rollout
-    if step.image == rollout.target_image and rollout.target is not None and rollout.target.local:
-        if _image_id(session, step.image) != rollout.target.image_id:
-            raise NotVerified(f"the node's engine does not hold {step.image} as image {rollout.target.image_id}")
-        return f"engine holds {step.image} as {rollout.target.image_id[:19]}"
-    pull_ref = rollout.target_pull if step.image == rollout.target_image else step.image
-    if not _holds(session, step.image, pull_ref):
-        raise NotVerified(f"the node's engine does not hold {pull_ref}")
-    return f"engine holds {pull_ref}"
-
-
 def _verify(step, session, *, since, exit_code, output: str = "", note: str = "", audit_row=True) -> str:
     """fence_check.py's definition of verified, written to the audit row either way."""
     supervisor, kato = Supervisor(session), Kato(session)
@@ -320,7 +294,7 @@ def _verify(step, session, *, since, exit_code, output: str = "", note: str = ""
         # reported first, then the checks in this order.
         with ThreadPoolExecutor(max_workers=3, thread_name_prefix="verify") as pool:
             stays_up = pool.submit(fence_check.watch, supervisor, fence, rollout.health_wait)
-            holds = pool.submit(_engine_holds, step, session)
+            holds = pool.submit(node_engine.verified_holds, step, session)
             ready = pool.submit(fence_check.ready_note, kato) if _asks_ready(step) else None
             try:
                 named, read_error = config_read.named_after(kato, cluster, seen, _others_to_see(step)), None

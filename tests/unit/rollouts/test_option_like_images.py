@@ -6,7 +6,7 @@ import json
 import pytest
 
 from images.models.rollout import Phase, Rollout, RolloutStep
-from images.rollouts import start, steps
+from images.rollouts import node_engine, start, steps
 from nodes.image_setting import IMAGE_LIST, ImageSetting
 from nodes.kato import Kato, KatoError
 from nodes.models import Cluster, Node
@@ -67,7 +67,7 @@ def test_a_rollback_to_an_option_like_image_is_refused(django_user_model):
 
 def test_docker_argv_ends_options_before_images():
     session = RecordingSession("unused")
-    steps._holds(session, "-x", "-x")
-    steps._image_id(session, "-x")
+    node_engine.holds(session, "-x", "-x")
+    node_engine.image_id(session, "-x")
     assert session.calls == [("docker", "inspect", "--type", "image", "--format", "{{json .RepoDigests}}", "--", "-x"),
                              ("docker", "inspect", "--type", "image", "--format", "{{.Id}}", "--", "-x")]
