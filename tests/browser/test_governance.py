@@ -21,14 +21,11 @@ from django.apps import apps
 from django.contrib.auth.models import Group
 from django.utils import timezone
 from playwright.sync_api import expect
-from rq import Worker
 
 from images.models.rollout_event import EventKind, RolloutEvent
 from sandbox import layout
-from stackato_dash import queueing
 from support.image_versions import product_version
-from support.waiting import wait_until
-from support.worker_process import start_worker
+from support.worker_process import start_worker, wait_until_registered
 
 from .pages import click_link, confirm, log_in, open_cluster_link, open_home
 
@@ -52,7 +49,7 @@ def workers(rollout_fleet, worker_alive):
     worker_alive.register_death()
     started = [start_worker(), start_worker()]
     try:
-        wait_until(lambda: len(Worker.all(queue=queueing.get_queue())) == 2, "two workers registered", timeout=60)
+        wait_until_registered(*started)
         yield started
     finally:
         for worker in started:

@@ -26,7 +26,7 @@ def test_a_long_job_keeps_beating_and_a_frozen_workers_job_is_lost(clean_queue, 
     settings.RQ_JOB_HEARTBEAT = 1  # the reconciler here judges by the workers' period
     worker = start_worker(RQ_JOB_HEARTBEAT="1", **held_job.worker_env())
     try:
-        wait_until_registered()
+        wait_until_registered(worker)
         job = queueing.enqueue(held_job.hold, str(tmp_path / "release"), description="held job")
         run = wait_until(lambda: JobRun.objects.filter(rq_job_id=job.id, status="running").first(), "the job to run", timeout=60)
         silence = timedelta(seconds=settings.RQ_JOB_HEARTBEAT * reconciler.HEARTBEATS_MISSED)

@@ -33,10 +33,14 @@ def start_worker(**extra_env: str) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
-def wait_until_registered(timeout: float = 60) -> None:
+def wait_until_registered(*workers: subprocess.Popen, timeout: float = 90) -> None:
+    """Until each of these worker processes is registered with RQ. Found by
+    pid, not counted: a worker another test SIGKILLed stays listed until RQ's
+    TTL (420 s) ends its key, and would pass for one of these."""
+    pids = {worker.pid for worker in workers}
     deadline = time.monotonic() + timeout
-    while not Worker.all(queue=queueing.get_queue()):
-        assert time.monotonic() < deadline, "the rqworker did not register"
+    while not pids <= {worker.pid for worker in Worker.all(queue=queueing.get_queue())}:
+        assert time.monotonic() < deadline, f"rqworker(s) {sorted(pids)} did not register within {timeout} s"
         time.sleep(0.2)
 
 

@@ -123,12 +123,17 @@ def test_registry_down_fails_the_push_clearly_and_registers_nothing(sandbox, fle
 RELEASE = "/tmp/release-the-held-build"
 
 
-def release_held_build(sandbox):
+def release_held_build(sandbox, build_running):
     """Create the file the held RUN step waits for, inside the build's running
-    container on the Core engine (the only container whose command names it)."""
-    run_on(sandbox, "core", "for c in $(docker ps -q --no-trunc); do "
-                            f"docker inspect --format '{{{{json .Config.Cmd}}}}' $c | grep -q {RELEASE} && "
-                            f"docker exec $c touch {RELEASE}; done; true")
+    container on the Core engine (the only container whose command names it).
+    The log says "Step 3/5 : RUN" before the engine has started that container,
+    and on a busy machine it can take seconds: a single look may find nothing
+    and leave the build held for ever, so look until one container was touched."""
+    touch = ("for c in $(docker ps -q --no-trunc); do "
+             f"docker inspect --format '{{{{json .Config.Cmd}}}}' $c | grep -q {RELEASE} && "
+             f"docker exec $c touch {RELEASE} && echo released; done; true")
+    wait_until(lambda: not build_running() or "released" in run_on(sandbox, "core", touch),
+               "the held build's container", timeout=60, interval=0.5)
 
 
 def test_the_log_is_stored_while_a_slow_build_runs(admin_client, sandbox, fleet, make_version, act, worker_alive):
@@ -159,7 +164,7 @@ def test_the_log_is_stored_while_a_slow_build_runs(admin_client, sandbox, fleet,
         # The change page shows the lines so far and polls for the rest.
         assert 'data-running="yes"' in change_page and html.escape(step) in change_page
     finally:
-        release_held_build(sandbox)
+        release_held_build(sandbox, worker.is_alive)
         worker.join(120)
     version.refresh_from_db()
     assert version.status == Status.BUILT, version.status_reason

@@ -13,7 +13,7 @@ from job_runs.models import JobRun
 from stackato_dash import queueing
 from support.image_versions import save_steps
 from support.waiting import wait_until
-from support.worker_process import start_worker
+from support.worker_process import start_worker, wait_until_registered
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,7 +30,7 @@ def test_a_build_whose_worker_is_killed_ends_errored_and_builds_again(admin_clie
     # They build on the sandbox's Core engine, as the fleet fixture's settings say.
     workers = [start_worker(BUILD_DOCKER_HOST=settings.BUILD_DOCKER_HOST) for _ in range(2)]
     try:
-        wait_until(lambda: len(Worker.all(queue=queueing.get_queue())) == 2, "two registered workers", timeout=90)
+        wait_until_registered(*workers)
         version = make_version(repository="exampleco/killed", tag="1.0.0", steps=["echo started-building", "sleep 60"])
         build_action(admin_client, version)
         wait_until(lambda: version.log_lines.filter(text__contains="RUN sleep 60").exists()

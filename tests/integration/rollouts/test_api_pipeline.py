@@ -56,7 +56,7 @@ def test_a_pipeline_rolls_out_a_version_through_the_api(live_server, rollout_san
     assert status == 403, refused
     worker = start_worker()
     try:
-        wait_until_registered()
+        wait_until_registered(worker)
         status, started = pipeline.call("POST", "/api/rollouts/", start)
         assert status == 201, started
         path = f"/api/rollouts/{started['id']}/"

@@ -54,7 +54,7 @@ def test_a_worker_killed_after_the_restart_before_the_audit_completes(admin_clie
     worker_alive.register_death()  # from here a real worker process carries the jobs
     worker = start_worker()
     try:
-        wait_until_registered()
+        wait_until_registered(worker)
         # A long health wait: the worker is verifying (row still open) when it is killed.
         rollout = _start_rollout(admin_client, version, health_wait="10")
         open_row = wait_until(lambda: FenceRestart.objects.filter(node_address=canary["address"],

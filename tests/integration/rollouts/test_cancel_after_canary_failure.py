@@ -17,16 +17,12 @@ from sandbox import knobs, layout
 from support.image_versions import BASE, product_version
 from support.rollout_driving import STRATEGY, config_image, fence
 from support.waiting import wait_until
-from support.worker_process import start_worker
+from support.worker_process import start_worker, wait_until_registered
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_cancel_after_a_failed_canary_ends_rolled_back(admin_client, rollout_sandbox, rollout_fleet, worker_alive):
-    from rq import Worker
-
-    from stackato_dash import queueing
-
     version = product_version(rollout_sandbox, rollout_fleet, "10.1.0")
     first, second = layout.deas(rollout_sandbox)[:2]
     state = Path(rollout_sandbox["state_dir"])
@@ -35,7 +31,7 @@ def test_cancel_after_a_failed_canary_ends_rolled_back(admin_client, rollout_san
     worker_alive.register_death()  # from here two real worker processes carry the jobs
     workers = [start_worker(), start_worker()]
     try:
-        wait_until(lambda: len(Worker.all(queue=queueing.get_queue())) == 2, "two workers registered", timeout=60)
+        wait_until_registered(*workers)
         response = admin_client.post(reverse("admin:images_imageversion_changelist"), {
             "action": "roll_out", "_selected_action": [version.pk], "post": "yes",
             **STRATEGY, "canaries": "2", "max_in_flight": "2"})

@@ -9,7 +9,6 @@ this process up to the canary's restart (support/job_stepping.py), so the
 fault lands on that step, decided by state."""
 import pytest
 from django.db import connection
-from rq import Worker
 from rq.job import Job, JobStatus
 
 from images.models.rollout import Phase, RolloutStatus, StepStatus
@@ -22,7 +21,7 @@ from support.fleet_picture import ended, nothing_lost, rollout_page
 from support.job_stepping import run_jobs_until
 from support.rollout_driving import roll_out
 from support.waiting import wait_until
-from support.worker_process import kill_worker, start_worker
+from support.worker_process import kill_worker, start_worker, wait_until_registered
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -112,8 +111,7 @@ def test_two_workers_race_for_the_same_step(admin_client, rollout_sandbox, versi
     step = _canary_restart_queued(rollout, canary)
     queue = queueing.get_queue()
     queue.remove(step.job_id)  # held back until both workers wait on the queue
-    workers(), workers()
-    wait_until(lambda: len(Worker.all(queue=queue)) == 2, "two workers registered", timeout=60)
+    wait_until_registered(workers(), workers())
     with queue.connection.pipeline() as both:
         queue.push_job_id(step.job_id, pipeline=both)
         queue.push_job_id(step.job_id, pipeline=both)

@@ -41,7 +41,7 @@ def test_a_worker_killed_in_a_phase(admin_client, rollout_sandbox, version, star
     worker_alive.register_death()  # from here a real worker process carries the jobs
     worker = start_worker()
     try:
-        wait_until_registered()
+        wait_until_registered(worker)
         rollout = roll_out(admin_client, version)
         if phase == Phase.RESTART:  # its pull went through first
             # The restart rows are created once every pull is done (the smoke rows exist from the start).

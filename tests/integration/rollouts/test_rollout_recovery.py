@@ -32,7 +32,7 @@ def test_a_killed_worker_mid_rollout_is_recovered(admin_client, rollout_sandbox,
     worker_alive.register_death()  # from here a real worker process carries the jobs
     worker, horse = start_worker(), None
     try:
-        wait_until_registered()
+        wait_until_registered(worker)
         deadline = time.monotonic() + 240  # only bounds a hang: four pulls come first, slow on a loaded machine
         response = admin_client.post(reverse("admin:images_imageversion_changelist"), {
             "action": "roll_out", "_selected_action": [version.pk], "post": "yes", **STRATEGY})
