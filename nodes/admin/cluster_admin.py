@@ -1,11 +1,15 @@
-from django.contrib import admin
+import json
+
+from django.contrib import admin, messages
+from django.contrib.admin.models import LogEntry
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 
-from nodes import importer, jobs
+from nodes import importer, jobs, protection_lift
 from nodes.admin import plans
+from nodes.admin.cluster_form import ClusterForm
 from nodes.admin.enqueue import enqueue_for_each
 from nodes.admin.maintenance_window_inline import MaintenanceWindowInline
 from nodes.models import Cluster, Node
@@ -15,8 +19,10 @@ from stackato_dash.admin_confirmation import confirmation_page, confirmed
 
 @admin.register(Cluster)
 class ClusterAdmin(admin.ModelAdmin):
+    form = ClusterForm
     list_display = ["name", "core_address", "kato_behaviour", "registry", "node_count", "drift_summary", "last_import_at", "last_import_error"]
-    readonly_fields = ["last_import_at", "last_import_error", "drift_summary", "desired_image", "desired_image_since"]
+    readonly_fields = ["last_import_at", "last_import_error", "drift_summary", "desired_image", "desired_image_since",
+                       "lift_request"]
     search_fields = ["name", "core_address", "api_endpoint"]
     actions = ["import_nodes", "refresh_facts"]
     inlines = [MaintenanceWindowInline]
@@ -25,7 +31,9 @@ class ClusterAdmin(admin.ModelAdmin):
     # which key names the image, where nodes pull from) is the Release
     # manager's: others see it read-only on an existing cluster, and being
     # read-only it is left out of the form, so a POSTed value is ignored.
-    # Protection and maintenance windows (governance) likewise.
+    # Protection and maintenance windows (governance) likewise; and even a
+    # Release manager's untick of Protected only requests the lift, which a
+    # second one confirms (ClusterForm, nodes/protection_lift.py).
     STEERING_FIELDS = ["kato_behaviour", "config_component", "config_key", "registry", "protected",
                        "approval_expiry_minutes", "windows_timezone"]
 
@@ -34,6 +42,40 @@ class ClusterAdmin(admin.ModelAdmin):
         if obj is not None and not request.user.has_perm("images.activate_rollout"):
             readonly += [name for name in self.STEERING_FIELDS if name not in readonly]
         return readonly
+
+    def get_fields(self, request, obj=None):
+        # The pending lift request next to the box it is about (read-only fields come last otherwise).
+        fields = [name for name in super().get_fields(request, obj) if name != "lift_request"]
+        if obj is not None:
+            fields.insert(fields.index("protected") + 1, "lift_request")
+        return fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.user = request.user  # a class made for this request by modelform_factory
+        return form
+
+    @admin.display(description="protection lift")
+    def lift_request(self, cluster):
+        return protection_lift.describe(cluster)
+
+    def save_form(self, request, form, change):
+        cluster = super().save_form(request, form, change)
+        if form.protection_untick is not None:
+            form.protection_note = protection_lift.apply(cluster, form.protection_untick, request.user)
+            self.message_user(request, form.protection_note,
+                              messages.SUCCESS if form.protection_untick.lifts else messages.WARNING)
+        return cluster
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # The history line of an untick says who requested and who confirmed,
+        # then the admin's own words for whatever else the save changed.
+        message = super().construct_change_message(request, form, formsets, add)
+        note = getattr(form, "protection_note", "")
+        if not note:
+            return message
+        others = LogEntry(change_message=json.dumps(message)).get_change_message() if message else ""
+        return " ".join(filter(None, [note, others]))
 
     def get_queryset(self, request):
         # Drift counts per cluster in the same query as the clusters.

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
@@ -46,10 +47,20 @@ class Cluster(models.Model):
     # take differs per cluster (staging vs production, their time zones),
     # and operators change it in the console without a redeploy.
     protected = models.BooleanField(
-        default=False, help_text="Every rollout, rollback and undo waits for a second Release manager's approval.")
+        default=False, help_text="Every rollout, rollback and undo waits for a second Release manager's approval. "
+                                  "Lifting it takes two Release managers: each unticks it and saves.")
     approval_expiry_minutes = models.PositiveIntegerField(
         default=240, validators=[MinValueValidator(1), MaxValueValidator(7 * 24 * 60)],
         help_text="An approval request not answered within this time expires and the rollout ends.")
+    # A pending request to lift protection (nodes/protection_lift.py): the
+    # first Release manager's untick; protection stays on until a second,
+    # different one confirms before the deadline. The name is copied, as on
+    # a rollout's request: the requester stays known if the account goes.
+    protection_lift_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="+")
+    protection_lift_requested_by_username = models.CharField(max_length=150, blank=True, editable=False)
+    protection_lift_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
+    protection_lift_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     windows_timezone = models.CharField(
         max_length=64, default="UTC", validators=[maintenance_windows.validate_timezone],
         help_text="IANA timezone of the maintenance windows' times (e.g. Europe/Berlin).")

@@ -1,0 +1,28 @@
+"""The cluster change page's form: unticking Protected is two Release
+managers' act (nodes/protection_lift.py). It is decided while the form is
+checked, so a refused self-confirmation shows on the field and nothing is
+saved; what it decided is applied when the admin saves (ClusterAdmin)."""
+from django import forms
+
+from nodes import protection_lift
+
+
+class ClusterForm(forms.ModelForm):
+    user = None  # who posts it: set on the per-request class by ClusterAdmin.get_form
+    protection_untick = None  # protection_lift.Untick, when this post unticks Protected
+
+    def clean(self):
+        cleaned = super().clean()
+        # Only where the field is on the form (a Release manager's page), and
+        # only on the way from protected to not: ticking it is one person's act.
+        if self.instance.pk and "protected" in self.fields and self.initial.get("protected") \
+                and not cleaned.get("protected"):
+            try:
+                self.protection_untick = protection_lift.decide(self.instance, self.user)
+            except protection_lift.LiftRefused as refused:
+                self.add_error("protected", str(refused))
+                return cleaned
+            cleaned["protected"] = self.protection_untick.lifts
+            # The history says it in its own words (ClusterAdmin.construct_change_message).
+            self.changed_data.remove("protected")
+        return cleaned
