@@ -49,6 +49,9 @@ class JSONWorker(Worker):
         # while the worker waits on its work horse: the reconciler's sign
         # of a job still being run.
         kwargs["job_monitoring_interval"] = settings.RQ_JOB_HEARTBEAT
+        # Always the setting: `rqworker` passes its --worker-ttl default (420)
+        # as if chosen, and `rqworker-pool` has no such flag.
+        kwargs["worker_ttl"] = settings.RQ_WORKER_TTL
         super().__init__(*args, **kwargs)
 
     @property

@@ -138,6 +138,11 @@ RQ = {"WORKER_CLASS": "stackato_dash.rq_worker.JSONWorker"}
 # monitoring interval). The job reconciler tells a long job (still beating)
 # from a lost one (no beat for 3 of them) by it (job_runs/reconciler.py).
 RQ_JOB_HEARTBEAT = env.int("RQ_JOB_HEARTBEAT", default=10)
+# Seconds a worker's registration lives past its last heartbeat, less RQ's
+# fixed 60. RQ's own 420 kept a SIGKILLed worker (OOM killer) listed for
+# 8 minutes, and the console queued jobs "to it"; with 30 an idle worker
+# beats every 15 s and a dead one leaves the list within 90 s.
+RQ_WORKER_TTL = env.int("RQ_WORKER_TTL", default=30)
 # Adds a "Django RQ" link to the admin index, so operators find the queues.
 RQ_SHOW_ADMIN_LINK = True
 # /metrics (Prometheus): with a token, a scrape must send it as
