@@ -44,13 +44,20 @@ class ChainSpec:
 FENCE = ChainSpec("fence restarts", HASHED, "finished_at", ADVISORY_KEY, 1)
 ROLLOUT_EVENTS = ChainSpec("rollout events", ROLLOUT_EVENT_HASHED, None, ADVISORY_KEY + 1, 2)
 READ = FENCE.read
+CHAINS = (FENCE, ROLLOUT_EVENTS)
 
 
 def lock(using: str = "default", spec: ChainSpec = FENCE) -> None:
+    """On PostgreSQL, the chain's advisory lock and, first, those of the chains
+    before it (by key). A transaction may chain rows of both chains (a restart
+    and a rollout event): taken in one order everywhere, two such transactions
+    queue instead of deadlocking (PostgreSQL would abort one, failing its step).
+    The locks are re-entrant within a transaction."""
     connection = connections[using]
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [spec.advisory_key])
+            for key in sorted(chain.advisory_key for chain in CHAINS if chain.advisory_key <= spec.advisory_key):
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 def head(model, using: str = "default") -> tuple[int, str]:

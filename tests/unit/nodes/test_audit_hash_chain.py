@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from nodes import audit_hash, audit_triggers, audit_verify
+from nodes import audit_chain, audit_hash, audit_triggers, audit_verify
 from nodes.models import AuditChainCheck, Cluster, FenceRestart, Node
 from support.writers_at_once import run_at_once
 
@@ -250,3 +250,30 @@ def test_concurrent_writers_never_take_the_same_predecessor(fleet):
     assert sorted(FenceRestart.objects.values_list("chain_seq", flat=True)) == list(range(1, 33))
     state, checked = audit_verify.full()
     assert (state.broken, checked) == (False, 32)
+
+
+def test_two_transactions_locking_both_chains_in_opposite_orders_do_not_deadlock(fleet):
+    """A transaction may chain a fence restart and a rollout event, in either
+    order. PostgreSQL's advisory locks (SQLite has one write lock) taken one
+    chain first here and the other first there would deadlock, and PostgreSQL
+    aborts one of the two ("deadlock detected"): a failed rollout step."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite takes its one write lock at BEGIN")
+    from threading import Barrier, BrokenBarrierError
+
+    both_hold_one = Barrier(2, timeout=5)
+    orders = [(audit_chain.FENCE, audit_chain.ROLLOUT_EVENTS), (audit_chain.ROLLOUT_EVENTS, audit_chain.FENCE)]
+
+    def writer(n):
+        first, second = orders[n]
+        with transaction.atomic():
+            audit_chain.lock(spec=first)
+            try:
+                # Fixed order: the second thread waits for the first's lock,
+                # and the barrier times out; each then takes its second lock.
+                both_hold_one.wait()
+            except BrokenBarrierError:
+                pass
+            audit_chain.lock(spec=second)
+
+    assert run_at_once(writer, count=2) == []
