@@ -19,6 +19,7 @@ from job_runs import reconciler
 from nodes.models import Cluster, FenceRestart, MaintenanceWindow
 from sandbox import layout
 from stackato_dash import queueing
+from support.cluster_form import cluster_form
 from support.image_versions import BASE, product_version
 from support.rollout_driving import STRATEGY, config_image, deas, fence
 from support.rq import run_queued_jobs
@@ -62,10 +63,19 @@ def events(rollout) -> list[tuple[str, str]]:
     return list(RolloutEvent.objects.filter(rollout=rollout).order_by("at", "id").values_list("kind", "username"))
 
 
-def test_a_protected_cluster_rolls_out_only_after_a_second_manager_approves(rollout_sandbox, rollout_fleet, managers):
+def test_a_protected_cluster_rolls_out_only_after_a_second_manager_approves(rollout_sandbox, rollout_fleet, managers,
+                                                                            django_user_model):
     anna, ben = managers
     Cluster.objects.filter(pk=rollout_fleet.pk).update(protected=True)
     version = product_version(rollout_sandbox, rollout_fleet, "13.2.0")
+
+    # Alone, anna cannot switch the rule off to roll out unseen: her untick of
+    # Protected (she may edit clusters) only requests the lift (nodes/protection_lift.py).
+    django_user_model.objects.get(username="rm-anna").groups.add(Group.objects.get(name="Operator"))
+    response = anna.post(reverse("admin:nodes_cluster_change", args=[rollout_fleet.pk]),
+                         cluster_form(Cluster.objects.get(pk=rollout_fleet.pk), protected=False))
+    assert response.status_code == 302
+    assert Cluster.objects.get(pk=rollout_fleet.pk).protected
 
     rollout = request_rollout(anna, version)
     assert rollout.status == RolloutStatus.AWAITING_APPROVAL, rollout.decisions
