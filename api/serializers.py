@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
-from images.models import ImageVersion, Rollout, RolloutStep
+from images.models import ImageVersion, Promotion, Rollout, RolloutStep
 from nodes.models import Cluster, FenceRestart, Node
 
 
@@ -147,6 +147,39 @@ class FenceRestartSerializer(serializers.ModelSerializer):
         model = FenceRestart
         fields = ["id", "cluster_name", "node_address", "started_at", "finished_at", "requested_by", "image_before",
                   "image_after", "outcome", "exit_code", "output_excerpt", "correlation_id", "reason"]
+
+
+class PromoteSerializer(Strict):
+    cluster = serializers.CharField(help_text="The target cluster's name.")
+
+
+class PromotionSerializer(serializers.ModelSerializer):
+    """One promotion (images/models/promotion.py): `target` is the id of the
+    version on the target cluster, set once its registry serves `digest`."""
+    source_name = serializers.CharField(source="source.__str__", read_only=True)
+    source_cluster = serializers.SlugRelatedField(source="source.cluster", slug_field="name", read_only=True)
+    target_cluster = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    requested_by = serializers.CharField(source="requested_by_username", read_only=True)
+    finished = serializers.SerializerMethodField(help_text="Succeeded, failed or errored: it will not change.")
+
+    class Meta:
+        model = Promotion
+        fields = ["id", "status", "status_reason", "finished", "digest", "source", "source_name", "source_cluster",
+                  "source_reference", "source_rollout", "target_cluster", "target_reference", "target",
+                  "requested_by", "created_at", "finished_at"]
+
+    def get_finished(self, promotion) -> bool:
+        return not promotion.is_running
+
+
+class PromotionDetailSerializer(PromotionSerializer):
+    log = serializers.SerializerMethodField(help_text="The copy job's log, line by line (poll while it runs).")
+
+    class Meta(PromotionSerializer.Meta):
+        fields = [*PromotionSerializer.Meta.fields, "log"]
+
+    def get_log(self, promotion) -> list[str]:
+        return promotion.log.splitlines()
 
 
 class RefusalSerializer(serializers.Serializer):

@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from api.views.fleet import ClusterViewSet, FenceRestartViewSet, NodeViewSet
 from api.views.images import ImageVersionViewSet
+from api.views.promotions import PromotionViewSet
 from api.views.rollouts import RolloutViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -14,6 +15,7 @@ router.register("clusters", ClusterViewSet, basename="cluster")
 router.register("nodes", NodeViewSet, basename="node")
 router.register("image-versions", ImageVersionViewSet, basename="imageversion")
 router.register("rollouts", RolloutViewSet, basename="rollout")
+router.register("promotions", PromotionViewSet, basename="promotion")
 router.register("fence-restarts", FenceRestartViewSet, basename="fencerestart")
 
 urlpatterns = [

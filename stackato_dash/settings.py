@@ -266,8 +266,8 @@ REST_KNOX = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "stackato_dash API",
-    "DESCRIPTION": "The console's operations for pipelines: clusters, nodes, image versions, rollouts and the "
-                   "fence restart audit. Send `Authorization: Token <token>`; make a token in the console "
+    "DESCRIPTION": "The console's operations for pipelines: clusters, nodes, image versions, rollouts, promotions "
+                   "and the fence restart audit. Send `Authorization: Token <token>`; make a token in the console "
                    "(API tokens). Each call needs the same permission as in the console.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -280,5 +280,6 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"ImageVersionStatus": "images.models.status.Status",
                             "RolloutStatus": "images.models.rollout.RolloutStatus",
                             "StepStatus": "images.models.rollout.StepStatus",
-                            "GateDecision": "images.models.rollout.GateDecision"},
+                            "GateDecision": "images.models.rollout.GateDecision",
+                            "RunStatus": "job_runs.models.RunStatus"},
 }

@@ -1,6 +1,7 @@
 """Image versions: list and read them, make a draft, queue its build and its
-push, read its build/push log. Through images/drafts.py and
-images/admin/actions.queue_versions, as the admin and `manage.py image` do."""
+push, read its build/push log, promote it to another cluster. Through
+images/drafts.py, images/admin/actions.queue_versions and
+images/promotion/rules.request, as the admin and `manage.py image` do."""
 import json
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -11,10 +12,12 @@ from rest_framework.response import Response
 
 from api import filters, refusal
 from api.permissions import RolePermissions
-from api.serializers import ImageVersionSerializer, LogLineSerializer, NewDraftSerializer, RefusalSerializer
+from api.serializers import (ImageVersionSerializer, LogLineSerializer, NewDraftSerializer, PromoteSerializer,
+                             PromotionDetailSerializer, RefusalSerializer)
 from images import drafts
 from images.admin.actions import queue_versions
-from images.models import ImageVersion, Status
+from images.models import ImageVersion, Promotion, Status
+from images.promotion import rules as promotion_rules
 from nodes.models import Cluster
 from stackato_dash import queueing
 
@@ -30,12 +33,17 @@ REFUSED = {409: OpenApiResponse(RefusalSerializer, description="Refused: nothing
         201: ImageVersionSerializer, 400: OpenApiResponse(RefusalSerializer, description="Nothing was created.")}),
     build=extend_schema(operation_id="image_versions_build", request=None, responses={202: ImageVersionSerializer, **REFUSED}),
     push=extend_schema(operation_id="image_versions_push", request=None, responses={202: ImageVersionSerializer, **REFUSED}),
+    promote=extend_schema(operation_id="image_versions_promote", request=PromoteSerializer, responses={
+        202: PromotionDetailSerializer, **REFUSED,
+        400: OpenApiResponse(RefusalSerializer, description="No such cluster: nothing was queued.")}),
     log=extend_schema(operation_id="image_versions_log", parameters=[OpenApiParameter("after", int, description="Lines after this number.")],
                       responses=LogLineSerializer(many=True)),
 )
 class ImageVersionViewSet(RolePermissions, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permissions = {"list": VIEW, "retrieve": VIEW, "log": VIEW, "create": ("images.add_imageversion",),
-                   "build": ("images.build_imageversion",), "push": ("images.push_imageversion",)}
+                   "build": ("images.build_imageversion",), "push": ("images.push_imageversion",),
+                   # As the admin's "Promote to cluster…" (promotion_views.promote): starting a rollout.
+                   "promote": ("images.activate_rollout",)}
     serializer_class = ImageVersionSerializer
 
     def get_queryset(self):
@@ -85,6 +93,23 @@ class ImageVersionViewSet(RolePermissions, mixins.ListModelMixin, mixins.Retriev
             return refusal.conflict(refused[0])
         version = self.get_queryset().get(pk=version.pk)
         return Response(self.get_serializer(version).data, status=status.HTTP_202_ACCEPTED)
+
+    @action(detail=True, methods=["post"])
+    def promote(self, request, pk=None):
+        """Copy it by digest to another cluster's registry (then roll it out
+        there): only a version whose rollout succeeded on its own cluster."""
+        version = self.get_object()
+        given = PromoteSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        cluster = Cluster.objects.filter(name=given.validated_data["cluster"]).first()
+        if cluster is None:
+            return refusal.invalid(f"No cluster named {given.validated_data['cluster']!r}.")
+        try:
+            row = promotion_rules.request(version, cluster, request.user)
+        except promotion_rules.PromotionRefused as error:
+            return refusal.conflict(str(error))
+        row = Promotion.objects.select_related("source__cluster", "target_cluster").get(pk=row.pk)
+        return Response(PromotionDetailSerializer(row).data, status=status.HTTP_202_ACCEPTED)
 
     @action(detail=True, methods=["get"], pagination_class=None)
     def log(self, request, pk=None):

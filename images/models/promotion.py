@@ -38,6 +38,13 @@ class Promotion(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            # rules.refusal() reads "already queued or running" before the
+            # insert; two requests at once both pass that read, the database
+            # lets one row in (rules.request turns the other into the refusal).
+            models.UniqueConstraint(fields=["source", "target_cluster"], condition=models.Q(status__in=UNFINISHED),
+                                    name="one_unfinished_promotion_per_version_and_cluster"),
+        ]
 
     def __str__(self):
         return f"promotion of {self.source} to {self.target_cluster} ({self.status})"

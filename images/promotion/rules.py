@@ -1,6 +1,6 @@
 """Which versions may be promoted where, and the request that queues one.
 Pure reading of rows until request() creates the Promotion and queues it."""
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from images.models import ImageVersion, Promotion, Rollout
 from images.models.rollout import RolloutStatus
@@ -78,12 +78,20 @@ def request(version, cluster, user) -> Promotion:
         queueing.require_worker()
     except queueing.NoWorker as error:
         raise PromotionRefused(str(error)) from None
-    with transaction.atomic():
-        row = Promotion.objects.create(
-            source=version, source_rollout=qualifying_rollout(version), target_cluster=cluster,
-            digest=version.manifest_digest, source_reference=version.pull_reference,
-            target_reference=target_reference(version, cluster), requested_by=user,
-            requested_by_username=user.get_username())
-        queueing.enqueue_on_commit(job.promote_image_version, str(row.pk), job_id=str(row.pk),
-                                   description=f"Promote {version} to {cluster}")
+    try:
+        with transaction.atomic():
+            row = Promotion.objects.create(
+                source=version, source_rollout=qualifying_rollout(version), target_cluster=cluster,
+                digest=version.manifest_digest, source_reference=version.pull_reference,
+                target_reference=target_reference(version, cluster), requested_by=user,
+                requested_by_username=user.get_username())
+            queueing.enqueue_on_commit(job.promote_image_version, str(row.pk), job_id=str(row.pk),
+                                       description=f"Promote {version} to {cluster}")
+    except IntegrityError:
+        # Another request passed the check above at the same moment and its
+        # row is in (the model's one-unfinished constraint): its refusal now.
+        why = refusal(version, cluster)
+        if why:
+            raise PromotionRefused(why) from None
+        raise
     return row

@@ -15,6 +15,9 @@ OPERATIONS = {
     "/api/image-versions/{id}/build/": {"post": "image_versions_build"},
     "/api/image-versions/{id}/push/": {"post": "image_versions_push"},
     "/api/image-versions/{id}/log/": {"get": "image_versions_log"},
+    "/api/image-versions/{id}/promote/": {"post": "image_versions_promote"},
+    "/api/promotions/": {"get": "promotions_list"},
+    "/api/promotions/{id}/": {"get": "promotions_retrieve"},
     "/api/rollouts/": {"get": "rollouts_list", "post": "rollouts_start"},
     "/api/rollouts/{id}/": {"get": "rollouts_retrieve"},
     "/api/rollouts/{id}/cancel/": {"post": "rollouts_cancel"},
@@ -62,6 +65,18 @@ def test_the_start_and_its_refusal_are_described(schema):
     assert {"201", "400", "409"} <= set(start["responses"])
     drift = next(p for p in schema["paths"]["/api/nodes/"]["get"]["parameters"] if p["name"] == "drift")
     assert "not_restarted" in drift["schema"]["enum"]
+
+
+def test_the_promotion_and_its_refusals_are_described(schema):
+    promote = schema["paths"]["/api/image-versions/{id}/promote/"]["post"]
+    body = promote["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert schema["components"]["schemas"][body]["required"] == ["cluster"]
+    assert {"202", "400", "409"} <= set(promote["responses"])
+    answer = promote["responses"]["202"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert {"status", "digest", "source", "target_cluster", "target", "requested_by", "log"} <= set(
+        schema["components"]["schemas"][answer]["properties"])
+    filters = {p["name"] for p in schema["paths"]["/api/promotions/"]["get"]["parameters"]}
+    assert {"source", "target_cluster", "status"} <= filters
 
 
 @pytest.mark.django_db

@@ -1,13 +1,14 @@
 """The schema says what the API really answers: real answers (a start, a
-cancel, a refusal of each kind, a draft, a log, the node list) validated
-against the served schema, with no key it does not declare and none it
-requires missing. A client generated from the schema reads them as they are."""
+cancel, a refusal of each kind, a draft, a log, the node list, a promotion)
+validated against the served schema, with no key it does not declare and
+none it requires missing. A client generated from the schema reads them as they are."""
 import jsonschema
 import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from images.models import Rollout
+from nodes.models import Cluster
 from support.api_tokens import START
 
 pytestmark = pytest.mark.django_db
@@ -71,3 +72,23 @@ def test_a_draft_its_log_and_the_nodes(client_as, fleet_in_db, answers_to):
     assert answers_to("/api/image-versions/{id}/log/", "get", api.get(f"/api/image-versions/{draft['id']}/log/")) == []
     nodes = answers_to("/api/nodes/", "get", api.get("/api/nodes/"))
     assert [node["address"] for node in nodes["results"]] == ["10.0.0.11", "10.0.0.12"]
+
+
+def test_a_promotion_its_refusals_and_its_reads(client_as, fleet_in_db, pushed, worker, answers_to):
+    version = pushed()
+    production = Cluster.objects.create(name="production", core_address="10.1.0.11", registry="10.1.0.11:5000")
+    api = client_as("Release manager")
+    url = f"/api/image-versions/{version.pk}/promote/"
+    path = "/api/image-versions/{id}/promote/"
+    never = answers_to(path, "post", api.post(url, {"cluster": "production"}, format="json"))
+    assert "never succeeded on prod" in never["detail"]
+    assert answers_to(path, "post", api.post(url, {"cluster": "nowhere"}, format="json")) == {
+        "detail": "No cluster named 'nowhere'."}
+    Rollout.objects.create(cluster=fleet_in_db, target=version, target_image=version.registry_reference,
+                           target_pull=version.pull_reference, requested_by_username="rm", reason="release",
+                           status="succeeded")
+    promotion = answers_to(path, "post", api.post(url, {"cluster": "production"}, format="json"))
+    assert (promotion["status"], promotion["target_cluster"], promotion["log"]) == ("queued", production.name, [])
+    read = answers_to("/api/promotions/{id}/", "get", api.get(f"/api/promotions/{promotion['id']}/"))
+    assert read == promotion
+    assert answers_to("/api/promotions/", "get", api.get("/api/promotions/"))["count"] == 1
