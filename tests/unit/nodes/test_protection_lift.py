@@ -98,7 +98,7 @@ def test_a_superuser_is_not_their_own_second_either(django_user_model, cluster):
     assert Cluster.objects.get(pk=cluster.pk).protected
 
 
-def test_a_second_release_manager_lifts_it(anna, ben, cluster):
+def test_a_second_release_manager_lifts_it(anna, ben, cluster, django_user_model):
     untick(anna, cluster)
     page = untick(ben, cluster, ssh_port="2222").content.decode()
     stored = Cluster.objects.get(pk=cluster.pk)
@@ -109,6 +109,10 @@ def test_a_second_release_manager_lifts_it(anna, ben, cluster):
     (requester, _), (confirmer, lifted) = history(cluster)
     assert (requester, confirmer) == ("rm-anna", "rm-ben")
     assert lifted.startswith("Protection lifted: requested by rm-anna") and "SSH port" in lifted
+    # An auditor (the Viewer role) reads both on the cluster's History page.
+    auditor = _client(django_user_model, "auditor", "Viewer")
+    page = auditor.get(reverse("admin:nodes_cluster_history", args=[cluster.pk])).content.decode()
+    assert "Protection lift requested by rm-anna" in page and "confirmed by rm-ben" in page
 
 
 def test_an_expired_request_does_nothing(anna, ben, cluster):
