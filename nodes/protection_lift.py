@@ -25,6 +25,8 @@ from django.utils import timezone
 from nodes.models import Cluster
 
 ROLE_PERMISSION = "images.activate_rollout"  # the Release manager role, as in approval.py
+REQUEST_FIELDS = ["protected", "protection_lift_requested_by", "protection_lift_requested_by_username",
+                  "protection_lift_requested_at", "protection_lift_expires_at"]
 
 
 class LiftRefused(Exception):

@@ -93,7 +93,17 @@ class ClusterAdmin(admin.ModelAdmin):
         return ", ".join(parts) or "no nodes"
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
+        if change:
+            # Only what the page edits (and a lift request decided on it): the
+            # row's other fields are the jobs' (desired image, config reads,
+            # imports), and a save must not put back what the page loaded, such
+            # as a lift request confirmed meanwhile.
+            fields = [name for name in form.fields if name in {f.name for f in Cluster._meta.concrete_fields}]
+            if form.protection_untick is not None:
+                fields += protection_lift.REQUEST_FIELDS
+            obj.save(update_fields=fields)
+        else:
+            super().save_model(request, obj, form, change)
         importer.ensure_core_node(obj)
 
     def has_import_nodes_permission(self, request):

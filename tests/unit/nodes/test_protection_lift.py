@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.apps import apps
+from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group
 from django.test import Client
@@ -147,3 +148,20 @@ def test_an_operator_without_the_release_manager_role_cannot_request_or_lift(ann
     stored = Cluster.objects.get(pk=cluster.pk)
     assert stored.protected and stored.protection_lift_requested_by_username == "rm-anna"
     assert [who for who, what in history(cluster) if "rotection" in what] == ["rm-anna"]
+
+
+def test_a_page_saved_from_before_the_lift_does_not_bring_the_request_back(anna, ben, cluster, admin_user, rf):
+    untick(anna, cluster)
+    loaded = Cluster.objects.get(pk=cluster.pk)  # a third page, opened while anna's request was pending
+    untick(ben, cluster)  # lifted meanwhile
+    # That page is saved now (its Protected still ticked: ticking is one person's act).
+    request = rf.post("/")
+    request.user = admin_user
+    cluster_admin = admin.site._registry[Cluster]
+    form = cluster_admin.get_form(request, loaded, change=True)(
+        cluster_form(loaded, protected=True, ssh_port="2200"), instance=loaded)
+    assert form.is_valid(), form.errors
+    cluster_admin.save_model(request, cluster_admin.save_form(request, form, change=True), form, change=True)
+    stored = Cluster.objects.get(pk=cluster.pk)
+    assert stored.protected and stored.ssh_port == 2200
+    assert stored.protection_lift_requested_by_username == "" and stored.protection_lift_expires_at is None
