@@ -6,10 +6,11 @@ import time
 from django.core.management.base import CommandError
 from django.db.models import Count
 
-from images.models import BuildLogLine, ImageVersion, Rollout
+from images.models import BuildLogLine, ImageVersion, Promotion, Rollout
 from images.models.rollout import DONE, NOT_STARTED, RolloutStatus
 from images.models.status import RUNNING_STATES, Status
 from images.rollouts.governance import waiting_for
+from job_runs.models import RunStatus
 
 TIMED_OUT = 3  # exit status: still running when --timeout ran out
 # Exit status of `rollout wait` (and start --wait) when the rollout waits on a
@@ -87,3 +88,28 @@ def describe_version(version) -> dict:
             "status_reason": version.status_reason, "from": version.from_reference, "image_id": version.image_id,
             "registry_reference": version.registry_reference, "manifest_digest": version.manifest_digest,
             "ok": version.status not in (Status.FAILED, Status.ERRORED)}
+
+
+def wait_for_promotion(promotion_id, output, *, timeout: float, interval: float) -> Promotion:
+    """Prints the copy job's log as it is written, then the outcome."""
+    deadline = time.monotonic() + timeout
+    printed = 0
+    while True:
+        promotion = Promotion.objects.select_related("source", "target_cluster").get(pk=promotion_id)
+        lines = promotion.log.splitlines()
+        for text in lines[printed:]:
+            output.line(text)
+        printed = len(lines)
+        if not promotion.is_running:
+            return promotion
+        if time.monotonic() >= deadline:
+            raise CommandError(f"{promotion} is still {promotion.status} after {timeout:g} s.", returncode=TIMED_OUT)
+        time.sleep(interval)
+
+
+def describe_promotion(promotion) -> dict:
+    return {"id": str(promotion.pk), "source": promotion.source_id, "source_name": str(promotion.source),
+            "target_cluster": promotion.target_cluster.name, "status": promotion.status,
+            "status_reason": promotion.status_reason, "digest": promotion.digest,
+            "target_reference": promotion.target_reference, "target": promotion.target_id,
+            "ok": promotion.status not in (RunStatus.FAILED, RunStatus.ERRORED)}

@@ -1,6 +1,7 @@
-"""manage.py image new|build|push: create an image version and queue its
-build or push as the admin does (images/forms.py's validation,
-images/admin/actions.py's refusals and queueing), with the admin's
+"""manage.py image new|build|push|promote: create an image version, queue
+its build or push, or promote it to another cluster as the admin does
+(images/forms.py's validation, images/admin/actions.py's refusals and
+queueing, images/promotion/rules.request), with the admin's
 permission checks for the --user named user. Exit status: 0 done, 1 refused
 or (with --wait) failed, 3 still running when --timeout ran out."""
 from django.core.management.base import BaseCommand, CommandError
@@ -11,10 +12,13 @@ from images.cli import follow
 from images.cli.access import acting_user
 from images.cli.output import Output
 from images.models import ImageVersion
+from images.promotion import rules as promotion_rules
 from nodes.models import Cluster
 from stackato_dash import queueing
 
-PERMISSIONS = {"new": "images.add_imageversion", "build": "images.build_imageversion", "push": "images.push_imageversion"}
+PERMISSIONS = {"new": "images.add_imageversion", "build": "images.build_imageversion", "push": "images.push_imageversion",
+               # As the admin's "Promote to cluster…": starting a rollout.
+               "promote": "images.activate_rollout"}
 
 
 class Command(BaseCommand):
@@ -32,9 +36,12 @@ class Command(BaseCommand):
         new.add_argument("--cmd", default="", help='CMD as a JSON list (default ["start.sh"])')
         new.add_argument("--notes", default="", help="release notes")
         parsers = [new]
-        for kind in ("build", "push"):
-            queue = sub.add_parser(kind, help=f"queue the {kind} of a version")
+        for kind in ("build", "push", "promote"):
+            queue = sub.add_parser(kind, help="copy a version by digest to another cluster's registry"
+                                   if kind == "promote" else f"queue the {kind} of a version")
             queue.add_argument("version", help="the version's id")
+            if kind == "promote":
+                queue.add_argument("--cluster", required=True, help="the target cluster's name")
             queue.add_argument("--wait", action="store_true", help="print its log until it ends; exit 1 if it failed")
             queue.add_argument("--timeout", type=float, default=3600, help="seconds to wait")
             queue.add_argument("--interval", type=float, default=2, help="seconds between two looks")
@@ -54,6 +61,9 @@ class Command(BaseCommand):
         version = ImageVersion.objects.select_related("cluster").filter(pk=_int_id(options["version"])).first()
         if version is None:
             raise CommandError(f"No image version with id {options['version']}.")
+        if options["action"] == "promote":
+            promote(user, version, options, output)
+            return
         try:
             queued, refused = queue_versions([version], options["action"])
         except queueing.NoWorker as error:
@@ -71,6 +81,24 @@ class Command(BaseCommand):
                                                                   if version.status_reason else ""))
         if options["wait"] and not document["ok"]:
             raise CommandError(f"{version} {version.status}: {version.status_reason or 'see its log'}.")
+
+
+def promote(user, version, options, output) -> None:
+    cluster = Cluster.objects.filter(name=options["cluster"]).first()
+    if cluster is None:
+        raise CommandError(f"No cluster named {options['cluster']!r}.")
+    try:
+        promotion = promotion_rules.request(version, cluster, user)
+    except promotion_rules.PromotionRefused as error:
+        raise CommandError(str(error)) from None
+    output.line(f"Promotion of {version} to {cluster} queued (id {promotion.pk}).")
+    if options["wait"]:
+        promotion = follow.wait_for_promotion(promotion.pk, output, timeout=options["timeout"],
+                                              interval=options["interval"])
+    document = follow.describe_promotion(promotion)
+    output.result(document, f"{promotion}" + (f": {promotion.status_reason}" if promotion.status_reason else ""))
+    if options["wait"] and not document["ok"]:
+        raise CommandError(f"{promotion}: {(promotion.status_reason or 'see its log').rstrip('.')}.")
 
 
 def create(user, options) -> ImageVersion:
