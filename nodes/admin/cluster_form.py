@@ -1,15 +1,28 @@
-"""The cluster change page's form: unticking Protected is two Release
-managers' act (nodes/protection_lift.py). It is decided while the form is
+"""The cluster page's form: unticking Protected is two Release managers'
+act (nodes/protection_lift.py), and no other cluster may be made on a
+protected cluster's Core node. An untick is decided while the form is
 checked, so a refused self-confirmation shows on the field and nothing is
 saved; what it decided is applied when the admin saves (ClusterAdmin)."""
 from django import forms
 
 from nodes import protection_lift
+from nodes.models import Cluster
 
 
 class ClusterForm(forms.ModelForm):
     user = None  # who posts it: set on the per-request class by ClusterAdmin.get_form
     protection_untick = None  # protection_lift.Untick, when this post unticks Protected
+
+    def clean_core_address(self):
+        # A second cluster on a protected cluster's Core node would be the way
+        # around its protection: a rollout there sets the same config.
+        address = self.cleaned_data["core_address"]
+        guarded = Cluster.objects.filter(core_address=address, protected=True).exclude(pk=self.instance.pk).first()
+        if guarded is not None:
+            raise forms.ValidationError(
+                f"{address} is the Core node of {guarded}, which is protected: a second cluster on it would roll "
+                "out there without a second Release manager's approval.")
+        return address
 
     def clean(self):
         cleaned = super().clean()

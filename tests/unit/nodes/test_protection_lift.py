@@ -165,3 +165,17 @@ def test_a_page_saved_from_before_the_lift_does_not_bring_the_request_back(anna,
     stored = Cluster.objects.get(pk=cluster.pk)
     assert stored.protected and stored.ssh_port == 2200
     assert stored.protection_lift_requested_by_username == "" and stored.protection_lift_expires_at is None
+
+
+def test_no_second_cluster_on_a_protected_clusters_core_node(anna, cluster):
+    # The way around an untick: a new, unprotected cluster on the same Core node, or another one moved onto it.
+    other = Cluster.objects.create(name="staging", core_address="10.0.0.21")
+    response = anna.post(reverse("admin:nodes_cluster_add"),
+                         cluster_form(Cluster(name="prod-shadow", core_address=cluster.core_address), protected=False))
+    assert response.status_code == 200
+    assert "10.0.0.11 is the Core node of prod, which is protected" in response.content.decode()
+    response = anna.post(reverse("admin:nodes_cluster_change", args=[other.pk]),
+                         cluster_form(other, protected=False, core_address=cluster.core_address))
+    assert "10.0.0.11 is the Core node of prod, which is protected" in response.content.decode()
+    assert list(Cluster.objects.values_list("name", "core_address")) == [("prod", "10.0.0.11"),
+                                                                          ("staging", "10.0.0.21")]
