@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from images import registry
@@ -21,7 +22,8 @@ from nodes import jobs as node_jobs
 from sandbox import cluster as sandbox_cluster
 from sandbox import knobs, layout
 from sandbox.register import register
-from support import ssh
+from support import api_tokens, ssh
+from support.api_tokens import START
 from support.image_versions import REPOSITORY, product_version
 from support.rollout_driving import deas, fence, roll_out
 from support.rq import run_queued_jobs
@@ -178,3 +180,37 @@ def test_a_promotion_to_a_cluster_without_a_registry_is_streamed_to_each_dea(
         code, out, err = ssh.run(layout.node(production_sandbox, name), production_sandbox["client_key"],
                                  f"docker inspect --type image --format '{{{{.Id}}}}' {promoted.engine_reference}")
         assert (code, out.strip()) == (0, version.image_id), err
+
+
+def test_a_pipeline_rolls_out_on_staging_and_promotes_to_production_through_the_api(
+        django_user_model, two_sandboxes, clusters):
+    """What a CI job does with a Release manager's token: roll out on
+    staging, promote, poll the promotion; production's registry then serves
+    the digest staging's did."""
+    staging_sandbox, _ = two_sandboxes
+    staging, production = clusters
+    version = product_version(staging_sandbox, staging, "4.0.0")
+    ci = django_user_model.objects.create_user("ci", is_staff=True)
+    ci.groups.add(Group.objects.get(name="Release manager"))
+    api = api_tokens.client_with(api_tokens.token_for(ci))
+    promote = f"/api/image-versions/{version.pk}/promote/"
+
+    refused = api.post(promote, {"cluster": "production"}, format="json")
+    assert refused.status_code == 409 and "never succeeded on staging" in refused.json()["detail"]
+
+    started = api.post("/api/rollouts/", {**START, "version": version.pk}, format="json")
+    assert started.status_code == 201, started.content
+    run_queued_jobs()
+    rollout = api.get(f"/api/rollouts/{started.json()['id']}/").json()
+    assert rollout["status"] == RolloutStatus.SUCCEEDED, rollout["decisions"]
+
+    accepted = api.post(promote, {"cluster": "production"}, format="json")
+    assert accepted.status_code == 202, accepted.content
+    assert accepted.json()["digest"] == version.manifest_digest
+    run_queued_jobs()
+    promotion = api.get(f"/api/promotions/{accepted.json()['id']}/").json()
+    assert promotion["status"] == "succeeded", promotion["log"]
+    assert registry.manifest_digest(production.registry, REPOSITORY, "4.0.0") == version.manifest_digest
+    promoted = api.get(f"/api/image-versions/{promotion['target']}/").json()
+    assert (promoted["cluster"], promoted["manifest_digest"]) == ("production", version.manifest_digest)
+    assert api.get("/api/promotions/", {"source": version.pk, "status": "succeeded"}).json()["count"] == 1
