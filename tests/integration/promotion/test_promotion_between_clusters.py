@@ -1,7 +1,8 @@
 """Promotion between two sandbox clusters running side by side, each on its
 own loopback range with its own registry on its Core node: a version built,
 pushed and rolled out on staging by the product's jobs is promoted to
-production by digest (skopeo, registry to registry), then rolled out there.
+production by digest (skopeo, registry to registry), then rolled out there;
+and a CI job's whole way through the API (roll out on staging, promote).
 Its own xdist group (the module's, tests/conftest.py): it starts two
 sandboxes of its own, on addresses no other test uses."""
 import contextlib
