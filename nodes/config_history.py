@@ -13,6 +13,7 @@ An entry is {"image": ref, "since": ISO time or None}. None only for the
 value found on the console's first read of the cluster: a change made
 before is not dated. The console dates its own writes; a value it did not
 write is dated when a refresh first sees it."""
+from collections import Counter
 from datetime import datetime
 
 from nodes.models.cluster import Cluster
@@ -52,3 +53,16 @@ def named_at(history: list, moment: datetime) -> str | None:
             break
         named = entry["image"]
     return named
+
+
+def current(cluster) -> str:
+    """The image the cluster config names, as the console last knew it. Its
+    own record first: a rollout's config step writes it, so it is right the
+    moment a rollout, rollback or undo changes the config, while the nodes'
+    copies (Node.desired_image) wait for the next facts refresh. Before the
+    console has read the cluster at all: the value most of its nodes last
+    read, if any; "" when nothing is known."""
+    if cluster.desired_image:
+        return cluster.desired_image
+    seen = Counter(cluster.nodes.exclude(desired_image="").values_list("desired_image", flat=True))
+    return seen.most_common(1)[0][0] if seen else ""

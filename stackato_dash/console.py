@@ -10,6 +10,7 @@ from rq import Worker
 
 from images.models import ImageVersion, Status
 from images.models.rollout import Rollout, RolloutStatus
+from nodes import config_history
 from nodes.models import Cluster, Node
 from nodes.models.node import Drift
 
@@ -20,30 +21,32 @@ def clusters() -> list[dict]:
     drift = defaultdict(Counter)
     for row in Node.objects.values("cluster_id", "drift").annotate(n=Count("id")):
         drift[row["cluster_id"]][row["drift"]] = row["n"]
-    images = defaultdict(Counter)
-    for row in Node.objects.exclude(desired_image="").values("cluster_id", "desired_image").annotate(n=Count("id")):
-        images[row["cluster_id"]][row["desired_image"]] = row["n"]
     labels = dict(Drift.choices)
     rows = []
     for cluster in Cluster.objects.order_by("name"):
         last = cluster.rollouts.first()
-        # The nodes' last refresh is the best witness; before any refresh, the last success.
-        active = images[cluster.pk].most_common(1)
+        # What the config names as the console knows it (a rollout's config step
+        # records it at once; the nodes' copies wait for a refresh), else the last success.
+        active = config_history.current(cluster)
         if not active:
             succeeded = cluster.rollouts.filter(status=RolloutStatus.SUCCEEDED).first()
-            active = [(succeeded.target_image, 0)] if succeeded else []
-        rows.append({"cluster": cluster, "active_image": active[0][0] if active else "", "last_rollout": last,
-                     "ready_version": ready_to_roll_out(cluster),
+            active = succeeded.target_image if succeeded else ""
+        rows.append({"cluster": cluster, "active_image": active, "last_rollout": last,
+                     "ready_version": ready_to_roll_out(cluster, active),
                      "drift": [(labels.get(key, key), key, n) for key, n in sorted(drift[cluster.pk].items())],
                      "nodes": sum(drift[cluster.pk].values())})
     return rows
 
 
-def ready_to_roll_out(cluster) -> ImageVersion | None:
+def ready_to_roll_out(cluster, active: str = "") -> ImageVersion | None:
     """The newest version a rollout can take: pushed, or built when the
-    cluster has no registry (the nodes then get it streamed)."""
+    cluster has no registry (the nodes then get it streamed); not the one
+    the config already names (offering it again read as "not rolled out yet")."""
     ready = Q(status=Status.PUSHED) | Q(status=Status.BUILT, local=True)
-    return cluster.image_versions.filter(ready).order_by("-created_at", "-id").first()
+    versions = cluster.image_versions.filter(ready)
+    if active:
+        versions = versions.exclude(Q(registry_reference=active) | Q(registry_reference="", engine_reference=active))
+    return versions.order_by("-created_at", "-id").first()
 
 
 def activity() -> dict:

@@ -6,8 +6,6 @@ rollout's plan drawn by admin/images/rollout_plan.html.
 The node order on the page is drawn for the strategy in the form: "Show the
 plan" redraws it for what was typed, and Start starts only the plan that was
 shown (a strategy changed since is drawn first, and Start asked again)."""
-from collections import Counter
-
 from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -18,6 +16,7 @@ from images.rollouts import plan as planning
 from images.rollouts import pull_check
 from images.rollouts import start
 from images.rollouts.forms import RolloutForm
+from nodes import config_history
 from stackato_dash.admin_confirmation import Redraw, confirmation_page, confirmed
 
 PREVIEW = "_preview"  # the name of the "Show the plan" button
@@ -45,7 +44,9 @@ def confirm_and_start(modeladmin, request, *, cluster, target_image, image_size,
     # Every value in `strategy` passed the form's validation, so the plan cannot refuse it.
     plan = None if strategy is None else planning.make_plan(
         cluster, target_image, canaries=strategy[0], max_in_flight=strategy[1], image_size=image_size)
-    current = Counter(n.desired_image for n in cluster.nodes.all() if n.desired_image).most_common(1)
+    # The console's record of the config, not the nodes' last refresh: after a
+    # rollout or rollback that refresh still names the image it replaced.
+    current = config_history.current(cluster)
     # The start refuses these too (images/rollouts/start.py); shown here with the setting each needs.
     cannot_pull = pull_check.blocked_nodes(cluster, target_image)
     drawn_for = {} if plan is None else {"planned_canaries": str(strategy[0]), "planned_max_in_flight": str(strategy[1])}
@@ -56,7 +57,7 @@ def confirm_and_start(modeladmin, request, *, cluster, target_image, image_size,
         selected=[selected_pk], action=action, form=form, hidden=drawn_for, redraw=Redraw(PREVIEW, "Show the plan"),
         actionable=bool(plan and plan.nodes and not cannot_pull),
         details="admin/images/rollout_plan.html", details_context={
-            "cluster": cluster, "target_image": target_image, "current_image": current[0][0] if current else "unknown",
+            "cluster": cluster, "target_image": target_image, "current_image": current or "unknown",
             "plan": plan, "strategy": strategy, "reloads": cluster.fence_reloads_on_change,
             "behaviour": cluster.get_kato_behaviour_display(), "cannot_pull": cannot_pull,
             "registry_location": registry_trust.registry_of(target_image),
