@@ -22,15 +22,18 @@ class LogWriter:
         self.written = 0
         self.dropped = 0
 
-    def line(self, text: str) -> None:
+    def line(self, text: str) -> str:
+        """Store one line; return it without terminal escapes (and uncut)."""
+        text = _TERMINAL_ESCAPE.sub("", text).rstrip("\r")
         if self.written >= LINES_MAX:
             self.dropped += 1
-            return
-        text = _TERMINAL_ESCAPE.sub("", text).rstrip("\r")
+            return text
+        shown = text
         if len(text) > LINE_MAX:
             text = text[:LINE_MAX] + f" ... ({len(text) - LINE_MAX} more characters)"
         self._store(text)
         self.written += 1
+        return shown
 
     def _store(self, text: str) -> None:
         # PostgreSQL text cannot hold NUL; a line may be any bytes the build printed.
@@ -40,13 +43,14 @@ class LogWriter:
 
     def feed(self, chunk: str) -> list[str]:
         """Add stream text; store and return each line it completes. The engine
-        sends "Step 2/3 : RUN x" and its "\\n" as two chunks, so lines are joined."""
+        sends "Step 2/3 : RUN x" and its "\\n" as two chunks, so lines are joined.
+        The lines returned are as stored: the build quotes them in a failure's
+        reason, which showed the engine's colour escapes (ESC[91m) raw."""
         self.partial += chunk
         complete = []
         while "\n" in self.partial:
             text, self.partial = self.partial.split("\n", 1)
-            self.line(text)
-            complete.append(text)
+            complete.append(self.line(text))
         return complete
 
     def flush(self) -> None:

@@ -57,6 +57,36 @@ def test_an_engine_lost_mid_build_ends_errored_and_keeps_the_lines(make_version,
     assert BuildLogLine.objects.filter(version=version, text="Step 1/3 : FROM stackato/app-holophonor:3.0.0").exists()
 
 
+class FailingRunEngine:
+    """A RUN step with a shell syntax error, streamed as the engine does:
+    its stderr wrapped in colour escapes (seen in the demo's build)."""
+
+    def inspect_image(self, ref):
+        import docker
+        raise docker.errors.ImageNotFound("no such image")
+
+    def build(self, **kwargs):
+        yield {"stream": "Step 2/3 : RUN if [ -f /etc/passwd ; then echo yes"}
+        yield {"stream": "\n"}
+        yield {"stream": " ---> Running in de86849ca26a\n"}
+        yield {"stream": "\x1b[91m/bin/sh: syntax error: unexpected end of file (expecting \"fi\")\n\x1b[0m"}
+        yield {"error": "The command '/bin/sh -c if [ -f /etc/passwd ; then echo yes' returned a non-zero code: 2"}
+
+    def close(self):
+        pass
+
+
+def test_a_failed_step_is_quoted_in_the_reason_without_terminal_escapes(make_version, monkeypatch):
+    monkeypatch.setattr(engine, "_client", lambda spec, make: FailingRunEngine())
+    monkeypatch.setattr(engine.settings, "BUILD_DOCKER_HOST", "unix:///fake.sock")
+    version = make_version()
+    assert build.run(queued(version)) == Status.FAILED
+    version.refresh_from_db()
+    assert "\x1b" not in version.status_reason
+    assert version.status_reason.endswith(
+        'Output of the step:\n/bin/sh: syntax error: unexpected end of file (expecting "fi")')
+
+
 def test_a_push_without_registry_leaves_the_version_local(make_version):
     version = make_version(status=Status.BUILT, image_id="sha256:" + "b" * 64)
     assert push.run(queued(version)) == Status.BUILT
