@@ -81,6 +81,9 @@ class RolloutAdmin(ReadOnlyAdmin):
                 messages.success(request, cancelling.request(rollout, roll_back=roll_back, user=request.user))
             except cancelling.CancelRefused as error:
                 messages.warning(request, str(error))
+        if len(rollouts) == 1:  # pressed on the rollout's page: back to it, to watch the cancel happen
+            return redirect("admin:images_rollout_change", rollouts[0].pk)
+        return None
 
     @admin.action(description="Undo… (roll back to the image it replaced)", permissions=["activate"])
     def undo(self, request, queryset):

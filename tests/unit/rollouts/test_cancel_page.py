@@ -122,3 +122,12 @@ def test_a_viewer_cannot_cancel(client, django_user_model, advances):
     client.force_login(viewer)
     ask(client, rollout, post="yes", choice="stop")
     assert not Rollout.objects.get(pk=rollout.pk).cancel_requested and advances == []
+
+
+def test_the_confirmed_cancel_returns_to_the_rollouts_page(admin_client, advances):
+    """Pressed on the rollout's page (one rollout), the operator lands back on
+    it to watch the cancel happen, as after Pause…; the demo walk landed on the list."""
+    rollout = make_rollout()
+    response = ask(admin_client, rollout, post="yes", choice="rollback")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:images_rollout_change", args=[rollout.pk])
