@@ -342,6 +342,14 @@ class Session:
         channel.settimeout(timeout)
         out, err = bytearray(), bytearray()
         truncated = False
+        def drain():
+            nonlocal truncated
+            for ready, read, buffer in ((channel.recv_ready, channel.recv, out),
+                                        (channel.recv_stderr_ready, channel.recv_stderr, err)):
+                while ready():
+                    data = read(65536)
+                    truncated |= len(buffer) + len(data) > OUTPUT_CAP
+                    buffer += data[:max(OUTPUT_CAP - len(buffer), 0)]
         # select() on a channel wakes on stdout, stderr and EOF alike, so a
         # chatty stderr cannot stall the read of stdout (or the reverse).
         while not (channel.eof_received and not channel.recv_ready() and not channel.recv_stderr_ready()):
@@ -349,12 +357,10 @@ class Session:
             if remaining <= 0 or channel.closed or not self.transport.is_active():
                 break
             select.select([channel], [], [], min(remaining, 1.0))
-            for ready, read, buffer in ((channel.recv_ready, channel.recv, out),
-                                        (channel.recv_stderr_ready, channel.recv_stderr, err)):
-                while ready():
-                    data = read(65536)
-                    truncated |= len(buffer) + len(data) > OUTPUT_CAP
-                    buffer += data[:max(OUTPUT_CAP - len(buffer), 0)]
+            drain()
+        # A command that ended before this thread looked (a busy machine) has its channel
+        # closed, its output still buffered: unread, `docker inspect` "printed nothing".
+        drain()
         if not channel.status_event.wait(max(deadline - time.monotonic(), 0)):
             raise self._error(CommandTimeout, f"`{excerpt(line, 120)}` did not finish within {timeout:g} s; "
                               "channel closed (the command may still be running on the node)")
