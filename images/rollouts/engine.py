@@ -93,6 +93,13 @@ def _addresses(steps) -> str:
     return ", ".join(step.node.address for step in steps)
 
 
+def _what_each_showed(rollout, failed) -> None:
+    """One line per failed node with the check that failed there (the step's
+    output): the decision to stop names only the addresses."""
+    for step in failed:
+        decide(rollout, f"{step.phase} on {step.node.address} {step.status}: {step.output[-300:] or '(no output)'}")
+
+
 def _distributing(rollout, decision: Decision) -> None:
     """Every node pulls; each smoke test starts as soon as its node holds the
     image, while the others still pull (it sat after the last pull before).
@@ -234,6 +241,7 @@ def _activating(rollout, decision: Decision) -> None:
         if any(step.status in IN_FLIGHT for step in work):
             return
         why = "the canary failed" if canary_failed else f"{len(failed)} node(s) failed, more than the threshold of {rollout.failure_threshold}"
+        _what_each_showed(rollout, failed)
         _fail(rollout, decision, f"{why} ({_addresses(failed)})")
         return
     if rollout.cancel_requested and _cancelled_after_config(rollout, decision, work):

@@ -436,3 +436,18 @@ def test_the_decision_reaches_the_queue_only_after_commit(clean_queue, django_ca
     in_redis = {(job.id, job.description) for job in clean_queue.jobs}
     assert in_redis == expected
     assert {job.func_name for job in clean_queue.jobs} == {"images.rollouts.jobs.run_rollout_step"}
+
+
+def test_the_decision_to_stop_says_what_each_failed_node_showed():
+    """The rollout page says which check failed on which node (the step's
+    output), not only the address: an operator reading a rollback must not
+    have to open each step to learn why."""
+    rollout = build(Row("", {**RESTART_PHASES, Phase.RESTART: "sfs"}, ""))
+    RolloutStep.objects.filter(rollout=rollout, phase=Phase.RESTART, node__address=DEAS[1]).update(
+        output="docker inspect reg:5000/app:2 failed: Cannot connect to the Docker daemon")
+    engine.advance(rollout.pk)
+    rollout.refresh_from_db()
+    assert rollout.status == RolloutStatus.ROLLING_BACK, rollout.decisions
+    assert ("restart on 10.0.0.22 failed: docker inspect reg:5000/app:2 failed: Cannot connect to the Docker daemon"
+            in rollout.decisions)
+    assert "1 node(s) failed, more than the threshold of 0 (10.0.0.22); rolling back" in rollout.decisions
