@@ -15,6 +15,8 @@ from nodes.models import Cluster, Node
 from nodes.models.node import Drift
 
 RECENT = 5
+# Drift a second rollout of the active image puts right: it restarts every DEA onto it.
+OUT_OF_LINE = (Drift.NOT_RESTARTED, Drift.IMAGE_MISSING, Drift.IMAGE_DIFFERS, Drift.FENCE_DOWN)
 
 
 def clusters() -> list[dict]:
@@ -31,22 +33,26 @@ def clusters() -> list[dict]:
         if not active:
             succeeded = cluster.rollouts.filter(status=RolloutStatus.SUCCEEDED).first()
             active = succeeded.target_image if succeeded else ""
+        out_of_line = any(drift[cluster.pk][key] for key in OUT_OF_LINE)
+        ready, again = ready_to_roll_out(cluster, active, out_of_line)
         rows.append({"cluster": cluster, "active_image": active, "last_rollout": last,
-                     "ready_version": ready_to_roll_out(cluster, active),
+                     "ready_version": ready, "roll_out_again": again,
                      "drift": [(labels.get(key, key), key, n) for key, n in sorted(drift[cluster.pk].items())],
                      "nodes": sum(drift[cluster.pk].values())})
     return rows
 
 
-def ready_to_roll_out(cluster, active: str = "") -> ImageVersion | None:
-    """The newest version a rollout can take: pushed, or built when the
-    cluster has no registry (the nodes then get it streamed); not the one
-    the config already names (offering it again read as "not rolled out yet")."""
+def ready_to_roll_out(cluster, active: str = "", out_of_line: bool = False) -> tuple[ImageVersion | None, bool]:
+    """The newest version a rollout can take (pushed, or built when the
+    cluster has no registry: the nodes then get it streamed), and whether it
+    would be a second rollout of the image the config already names. That one
+    is offered only while nodes are out of line with it (rolling it out again
+    restarts them onto it); else the link read as "not rolled out yet"."""
     ready = Q(status=Status.PUSHED) | Q(status=Status.BUILT, local=True)
-    versions = cluster.image_versions.filter(ready)
-    if active:
-        versions = versions.exclude(Q(registry_reference=active) | Q(registry_reference="", engine_reference=active))
-    return versions.order_by("-created_at", "-id").first()
+    newest = cluster.image_versions.filter(ready).order_by("-created_at", "-id").first()
+    if newest is None or active != (newest.registry_reference or newest.engine_reference):
+        return newest, False
+    return (newest, True) if out_of_line else (None, False)
 
 
 def activity() -> dict:

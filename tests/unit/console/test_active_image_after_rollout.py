@@ -16,6 +16,7 @@ from images.models import ImageVersion
 from images.models.rollout import Rollout, RolloutStatus
 from nodes import config_history
 from nodes.models import Cluster, Node
+from nodes.models.node import Drift
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +55,28 @@ def test_the_home_page_shows_the_rolled_out_image_as_active_before_any_refresh(a
     assert f"<code>{NEW}</code>" in row and BASE not in row
     # The version that is active is not offered as the next rollout.
     assert "Roll out" not in row
+
+
+def test_an_older_version_is_not_offered_in_its_place(admin_client, rolled_out):
+    """With the newest version active, the home page offers no downgrade."""
+    cluster, version, _ = rolled_out
+    older = ImageVersion.objects.create(cluster=cluster, repository="stackato/app-holophonor", tag="3.0.0.1",
+                                        from_reference=BASE)
+    ImageVersion.objects.filter(pk=older.pk).update(status="pushed", image_id="sha256:" + "5" * 64,
+                                                    registry_reference=NEW.replace("3.0.1", "3.0.0.1"),
+                                                    manifest_digest="sha256:" + "6" * 64,
+                                                    created_at=version.created_at - timezone.timedelta(hours=1))
+    assert "Roll out" not in cluster_row(admin_client.get(reverse("admin:index")).content.decode(), cluster)
+
+
+def test_a_node_left_behind_gets_the_active_version_offered_again(admin_client, rolled_out):
+    """A DEA left out of the rollout (unreachable then) is 'config changed, fence
+    not restarted' at its next refresh: rolling the active version out again
+    is what restarts it onto it."""
+    cluster, version, _ = rolled_out
+    Node.objects.filter(address="10.0.0.13").update(drift=Drift.NOT_RESTARTED)
+    row = cluster_row(admin_client.get(reverse("admin:index")).content.decode(), cluster)
+    assert f"Roll out {version} again…" in row
 
 
 def test_a_newer_pushed_version_is_still_offered(admin_client, rolled_out):
