@@ -1,5 +1,5 @@
 """The rollout page and its live fragment, without a cluster: the rows only."""
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
@@ -39,6 +39,17 @@ def test_the_fragment_shows_progress_nodes_timeline_and_decisions(admin_client, 
     assert "restart log 0" in page and "restart log 1" in page and "canaries first" in page
     assert page.count('class="step-succeeded"') == 3 and page.count('class="step-running"') == 1
     assert 'value="Cancel…"' in page and 'data-finished=""' in page
+
+
+def test_start_and_end_are_shown_as_the_decisions_show_times(admin_client, rollout):
+    """Not the locale's "Nov. 30, 2026, 4:24 a.m." (which ended the line in "a.m..")."""
+    page = admin_client.get(reverse("admin:images_rollout_progress", args=[rollout.pk])).content.decode()
+    assert "Started not yet." in page
+    start = datetime(2026, 11, 30, 4, 23, 51, tzinfo=UTC)
+    Rollout.objects.filter(pk=rollout.pk).update(started_at=start, finished_at=start + timedelta(seconds=41),
+                                                 status="succeeded")
+    page = admin_client.get(reverse("admin:images_rollout_progress", args=[rollout.pk])).content.decode()
+    assert "Started 2026-11-30 04:23:51 UTC, finished 2026-11-30 04:24:32 UTC." in page
 
 
 def test_the_fragment_is_a_read_only_get(admin_client, rollout):
