@@ -217,6 +217,10 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/login_locked_out.html"
+# Not verbose: its startup line ("AXES: BEGIN version ...") went to stderr on
+# every manage.py command, where `manage.py rollout` and `image` print the
+# reason a script reads. Lockouts and failed logins are still logged.
+AXES_VERBOSE = False
 AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 
 AUTH_PASSWORD_VALIDATORS = [
