@@ -63,11 +63,13 @@ def expected_image(node) -> dict | None:
     rollout = (Rollout.objects.filter(cluster_id=node.cluster_id, target_image=node.desired_image,
                                       distribute_only=False, status=RolloutStatus.SUCCEEDED, target__isnull=False)
                .select_related("target").order_by("-created_at").first())
-    if rollout is None:
-        return None
-    version = rollout.target
-    # A pulled image is known by its registry digest; one streamed with docker
-    # load (no registry) by its image id, which docker load keeps.
+    return None if rollout is None else expected_of(rollout.target)
+
+
+def expected_of(version) -> dict:
+    """What a node holding `version` under its name shows: a pulled image is
+    known by its registry digest; one streamed with docker load (no
+    registry) by its image id, which docker load keeps."""
     return {"digest": version.manifest_digest or None, "id": version.image_id if version.local else None}
 
 

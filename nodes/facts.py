@@ -12,7 +12,7 @@ from nodes.supervisor import Supervisor, SupervisorError
 FACT_FIELDS = [
     "last_seen", "reachable", "desired_image", "fence_state", "fence_pid", "fence_started_at",
     "docker_version", "images", "registry_config", "facts_refreshed_at", "last_error", "drift",
-    "host_key_mismatch_fingerprint", "host_key_mismatch_at",
+    "host_key_mismatch_fingerprint", "host_key_mismatch_at", "facts_verified_at", "facts_verified_by_rollout",
 ]
 
 
@@ -25,6 +25,8 @@ def refresh(node, pool: ssh.SessionPool) -> None:
         node.reachable = True
         node.last_seen = node.facts_refreshed_at
         node.last_error = warning
+        # Every fact is read again: none is a rollout's verification any more.
+        node.facts_verified_at = node.facts_verified_by_rollout = None
     except ssh.HostKeyUnknown as error:
         node.last_error = str(error)
     except ssh.HostKeyChanged as error:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from images.models.rollout import Phase, Rollout, RolloutStep, StepStatus
 from images import engine
-from images.rollouts import audit, config_read, fence_check, node_engine, smoke as smoke_test
+from images.rollouts import audit, config_read, fence_check, node_engine, smoke as smoke_test, verified_facts
 from images.rollouts.fence_check import NotVerified
 from nodes import config_history, remote, ssh
 from nodes.kato import Kato, KatoError
@@ -312,6 +312,7 @@ def _verify(step, session, *, since, exit_code, output: str = "", note: str = ""
                f"{fence.pid}, started {fence.started:%H:%M:%S} (after {since:%H:%M:%S}), RUNNING for "
                f"{step.rollout.health_wait} s; {ready}" + (f"; {note}" if note else ""))
     _write_audit(step, audit_row, since, Outcome.SUCCEEDED, exit_code, f"{output}\n{summary}".strip())
+    verified_facts.record(step, fence)
     return summary
 
 

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.core import signing
 
 from nodes import host_keys, jobs
-from nodes.admin import plans, restart_history
+from nodes.admin import facts_source, plans, restart_history
 from nodes.admin.enqueue import enqueue_for_each
 from nodes.forms import NodeForm
 from nodes.models import Node
@@ -12,7 +12,7 @@ from stackato_dash.admin_confirmation import confirmation_page, confirmed
 @admin.register(Node)
 class NodeAdmin(admin.ModelAdmin):
     form = NodeForm
-    list_display = ["address", "cluster", "role_list", "drift", "fence_state", "fence_started_at", "reachable", "last_seen", "enabled", "in_maintenance"]
+    list_display = ["address", "cluster", "role_list", "drift", "fence_state", "fence_started_at", "facts_from", "reachable", "last_seen", "enabled", "in_maintenance"]
     list_filter = ["cluster", "drift", "enabled", "in_maintenance", "reachable"]
     list_select_related = ["cluster"]
     search_fields = ["address", "desired_image"]
@@ -21,10 +21,14 @@ class NodeAdmin(admin.ModelAdmin):
         (None, {"fields": ["cluster", "address", "ssh_port", "ssh_user", "roles", "enabled", "in_maintenance"]}),
         ("Host key", {"fields": ["host_key_type", "host_key_fingerprint", "host_key_trusted_at", "host_key_trusted_by",
                                  "host_key_mismatch_fingerprint", "host_key_mismatch_at"]}),
-        ("Facts", {"fields": ["drift", "reachable", "last_seen", "facts_refreshed_at", "last_error", "desired_image",
+        ("Facts", {"fields": ["drift", "facts_from", "reachable", "last_seen", "facts_refreshed_at", "last_error", "desired_image",
                               "fence_state", "fence_pid", "fence_started_at", "docker_version", "images"]}),
     ]
     readonly_fields = [f for name, opts in fieldsets[1:] for f in opts["fields"]] + ["restart_history"]
+
+    @admin.display(description="facts from")
+    def facts_from(self, node):
+        return facts_source.html(node)
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:

@@ -52,6 +52,14 @@ class Node(models.Model):
                                        help_text="`docker info` RegistryConfig at the last refresh: which registries "
                                                  "its engine may pull from over plain HTTP (images/registry_trust.py).")
     facts_refreshed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # A rollout's verified restart writes what it verified (fence, the image
+    # its engine holds, the config) over the refresh's facts without being a
+    # refresh (images/rollouts/verified_facts.py); the next refresh clears these.
+    facts_verified_at = models.DateTimeField(null=True, blank=True, editable=False,
+                                             help_text="When a rollout step last verified fence, image and config here.")
+    # The rollout's id, not a key: nodes' models do not depend on images'.
+    facts_verified_by_rollout = models.UUIDField(null=True, blank=True, editable=False,
+                                                 help_text="The rollout whose step verified them.")
     last_error = models.TextField(blank=True, editable=False)
     drift = models.CharField(max_length=32, choices=Drift.choices, default=Drift.HOST_KEY_UNKNOWN, editable=False, db_index=True)
 
