@@ -1,5 +1,6 @@
 from django import forms
 
+from nodes import machine_claims
 from nodes.models import Node
 from nodes.validators import KNOWN_ROLES
 
@@ -12,3 +13,14 @@ class NodeForm(forms.ModelForm):
     class Meta:
         model = Node
         fields = ["cluster", "address", "ssh_port", "ssh_user", "roles", "enabled", "in_maintenance"]
+
+    def clean(self):
+        cleaned = super().clean()
+        # A machine belongs to one cluster (nodes/machine_claims.py); within
+        # the cluster the model's constraint refuses a second row.
+        address, cluster = cleaned.get("address"), cleaned.get("cluster")
+        if address and cluster is not None:
+            owner = machine_claims.owner_elsewhere(address, cluster, self.instance)
+            if owner is not None:
+                self.add_error("address", machine_claims.refusal(address, owner))
+        return cleaned

@@ -1,10 +1,16 @@
-"""Import nodes: `kato node list` on the Core node -> one Node row per line."""
+"""Import nodes: `kato node list` on the Core node -> one Node row per line.
+A listed machine another cluster already holds is reported, not imported
+(nodes/machine_claims.py)."""
 from django.db import transaction
 from django.utils import timezone
 
-from nodes import remote, ssh
+from nodes import machine_claims, remote, ssh
 from nodes.kato import Kato
 from nodes.models import Cluster, Node
+
+
+class ImportRefused(Exception):
+    """The cluster's own Core node belongs to another cluster: nothing to ask."""
 
 
 def ensure_core_node(cluster: Cluster) -> Node:
@@ -15,11 +21,21 @@ def ensure_core_node(cluster: Cluster) -> Node:
     return node
 
 
-def import_nodes(cluster: Cluster, pool: ssh.SessionPool) -> tuple[int, int]:
-    """Create or update a Node per `kato node list` line; returns (created, updated).
-    Failures are kept on the cluster (last_import_error) and raised."""
-    core = ensure_core_node(cluster)
+def import_nodes(cluster: Cluster, pool: ssh.SessionPool) -> tuple[int, int, list[str]]:
+    """Create or update a Node per `kato node list` line; returns (created,
+    updated, what was left out because another cluster holds it). Failures
+    are kept on the cluster (last_import_error) and raised; so is what was
+    left out, as the import's result the cluster list shows."""
     cluster.last_import_at = timezone.now()
+    # A cluster made before the page refused it (or behind its back) may sit
+    # on another cluster's Core: asking there would import that fleet twice.
+    owner = machine_claims.owner_elsewhere(cluster.core_address, cluster)
+    if owner is not None:
+        cluster.last_import_error = (f"Import refused: the Core node {cluster.core_address} is a node of cluster "
+                                     f"{owner.name}, and a machine belongs to one cluster. Nothing was imported.")
+        cluster.save(update_fields=["last_import_at", "last_import_error"])
+        raise ImportRefused(cluster.last_import_error)
+    core = ensure_core_node(cluster)
     try:
         entries = Kato(pool.get(remote.endpoint(core))).node_list()
     except (ssh.SSHError, ssh.RemoteCommandError) as error:
@@ -30,8 +46,13 @@ def import_nodes(cluster: Cluster, pool: ssh.SessionPool) -> tuple[int, int]:
         cluster.save(update_fields=["last_import_at", "last_import_error"])
         raise
     created = updated = 0
+    left_out = []
     with transaction.atomic():
         for entry in entries:
+            owner = machine_claims.owner_elsewhere(entry.address, cluster)
+            if owner is not None:
+                left_out.append(f"{entry.address} (a node of cluster {owner.name})")
+                continue
             node, was_created = Node.objects.get_or_create(
                 cluster=cluster, address=entry.address,
                 defaults={"ssh_port": cluster.ssh_port, "ssh_user": cluster.ssh_user, "roles": list(entry.roles)})
@@ -41,6 +62,7 @@ def import_nodes(cluster: Cluster, pool: ssh.SessionPool) -> tuple[int, int]:
                 node.roles = list(entry.roles)
                 node.save(update_fields=["roles"])
                 updated += 1
-        cluster.last_import_error = ""
+        cluster.last_import_error = (f"Not imported, a machine belongs to one cluster: {', '.join(left_out)}."
+                                     if left_out else "")
         cluster.save(update_fields=["last_import_at", "last_import_error"])
-    return created, updated
+    return created, updated, left_out

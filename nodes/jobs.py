@@ -18,5 +18,5 @@ def refresh_node_facts(node_id: int) -> str:
 def import_cluster_nodes(cluster_id: int) -> str:
     cluster = Cluster.objects.get(pk=cluster_id)
     with remote.session_pool() as pool:
-        created, updated = importer.import_nodes(cluster, pool)
-    return f"{created} created, {updated} updated"
+        created, updated, left_out = importer.import_nodes(cluster, pool)
+    return f"{created} created, {updated} updated" + (f", not imported: {', '.join(left_out)}" if left_out else "")

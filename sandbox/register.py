@@ -7,10 +7,11 @@ from pathlib import Path
 
 from django.db import transaction
 
-from nodes import drift
+from nodes import drift, machine_claims
 from nodes.models import Cluster, Node
 from nodes.ssh import HostKey
 from sandbox import layout, sshd
+from sandbox.procs import SandboxError
 
 BEHAVIOUR = {"3.0": "3.0", "3.0.1": "3.0.1", "3.4": "3.4", "3.4.1": "3.4"}
 
@@ -19,6 +20,14 @@ BEHAVIOUR = {"3.0": "3.0", "3.0.1": "3.0.1", "3.4": "3.4", "3.4.1": "3.4"}
 def register(state_dir: Path, name: str) -> Cluster:
     sandbox = layout.load(state_dir)
     core = layout.node(sandbox, "core")
+    # A machine belongs to one cluster (nodes/machine_claims.py): the same
+    # sandbox under a second name would be two clusters on one fleet.
+    existing = Cluster.objects.filter(name=name).first()
+    for entry in sandbox["nodes"]:
+        owner = machine_claims.owner_elsewhere(entry["address"], existing)
+        if owner is not None:
+            raise SandboxError(f"cannot register the sandbox as {name}: "
+                               f"{machine_claims.refusal(entry['address'], owner)}")
     cluster, _ = Cluster.objects.update_or_create(name=name, defaults={
         "core_address": core["address"],
         "api_endpoint": "api.stackato.local",

@@ -1,11 +1,12 @@
 """The cluster page's form: unticking Protected is two Release managers'
 act (nodes/protection_lift.py), and no other cluster may be made on a
-protected cluster's Core node. An untick is decided while the form is
-checked, so a refused self-confirmation shows on the field and nothing is
-saved; what it decided is applied when the admin saves (ClusterAdmin)."""
+protected cluster's Core node, nor on any machine another cluster holds
+(nodes/machine_claims.py). An untick is decided while the form is checked,
+so a refused self-confirmation shows on the field and nothing is saved;
+what it decided is applied when the admin saves (ClusterAdmin)."""
 from django import forms
 
-from nodes import protection_lift
+from nodes import machine_claims, protection_lift
 from nodes.models import Cluster
 
 
@@ -22,6 +23,10 @@ class ClusterForm(forms.ModelForm):
             raise forms.ValidationError(
                 f"{address} is the Core node of {guarded}, which is protected: a second cluster on it would roll "
                 "out there without a second Release manager's approval.")
+        # Any other cluster's node or Core: one machine, one cluster (nodes/machine_claims.py).
+        owner = machine_claims.owner_elsewhere(address, self.instance)
+        if owner is not None:
+            raise forms.ValidationError(machine_claims.refusal(address, owner))
         return address
 
     def clean(self):
