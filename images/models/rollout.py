@@ -83,6 +83,10 @@ class Rollout(models.Model):
     # What was pressed at the manual gate; the engine acts on it at its next decision.
     gate_decision = models.CharField(max_length=8, blank=True, choices=GateDecision.choices)
     decisions = models.TextField(blank=True, help_text="What the rollout decided, one line each, as it went.")
+    # The DEAs its plan left out (disabled, in maintenance, untrusted,
+    # unreachable), as planned when it was requested: the cluster config is
+    # cluster-wide, so they are told apart from the nodes it switched to the end.
+    left_out = models.TextField(blank=True, help_text="DEA nodes the plan left out, each with why.")
     # Two-person approval (protected clusters, approval.py): the deadline is
     # fixed when asked, so changing the cluster's expiry later does not move it.
     approval_expires_at = models.DateTimeField(null=True, blank=True)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from images.models.rollout import (BAD, DONE, IN_FLIGHT, NOT_STARTED, GateDecision, Phase, Rollout, RolloutStatus, RolloutStep,
                                    StepStatus)
 from images.models.rollout_event import EventKind, RolloutEvent
+from images.rollouts.plan import left_out_note
 from nodes.models import FenceRestart
 from nodes.models.fence_restart import Outcome
 
@@ -107,7 +108,8 @@ def _distributing(rollout, decision: Decision) -> None:
     if rollout.status == RolloutStatus.PLANNED:
         rollout.status = RolloutStatus.DISTRIBUTING
         rollout.started_at = timezone.now()
-        decide(rollout, "distributing the image to every node")
+        decide(rollout, f"distributing the image to every node taking part; left out: {rollout.left_out}"
+                        if rollout.left_out else "distributing the image to every node")
     pulls = _steps(rollout, Phase.PULL)
     smokes = _smoke_steps(rollout, pulls)
     failed = [step for step in pulls if step.status in BAD]
@@ -129,7 +131,7 @@ def _distributing(rollout, decision: Decision) -> None:
     _launch_pulls_and_smokes(rollout, decision, pulls, smokes)
     if all(step.status == StepStatus.SUCCEEDED for step in pulls) and rollout.distribute_only:
         finish(rollout, RolloutStatus.SUCCEEDED, f"all {len(pulls)} nodes hold {rollout.target_image}; "
-                                                 "not activated (distribute only)")
+                                                 f"not activated (distribute only){left_out_note(rollout)}")
     elif all(step.status == StepStatus.SUCCEEDED for step in pulls):
         rollout.status = RolloutStatus.ACTIVATING
         decide(rollout, f"all {len(pulls)} nodes hold {rollout.target_image}; activating")
@@ -261,7 +263,8 @@ def _activating(rollout, decision: Decision) -> None:
             finish(rollout, RolloutStatus.CANCELLED, _where_it_stopped(rollout, work))
             return
         note = f"; {len(failed)} failed within the threshold ({_addresses(failed)})" if failed else ""
-        finish(rollout, RolloutStatus.SUCCEEDED, f"{len(work) - len(failed)} node(s) run {rollout.target_image}{note}")
+        finish(rollout, RolloutStatus.SUCCEEDED,
+               f"{len(work) - len(failed)} node(s) run {rollout.target_image}{note}{left_out_note(rollout)}")
 
 
 RELOADS_NOTE = "every DEA reloads on it (3.0.1+)"
@@ -336,13 +339,14 @@ def _where_it_stopped(rollout, work) -> str:
     else:
         picture += f"fence restarted onto it on {done}"
         rest = rest and f"; still running {rollout.previous_image or 'the image before'} until their fence restarts: {rest}"
-    return picture + (f"; did not verify on {bad}" if bad else "") + rest
+    return picture + (f"; did not verify on {bad}" if bad else "") + rest + left_out_note(rollout)
 
 
 def _fail(rollout, decision: Decision, reason: str) -> None:
     # A cancel with "stop and roll back" asked for the rollback too.
     if not ((rollout.auto_rollback or rollout.cancel_rolls_back) and rollout.previous_image):
-        finish(rollout, RolloutStatus.FAILED, f"{reason}; not rolled back")
+        config_set = rollout.steps.filter(phase=Phase.CONFIG, status=StepStatus.SUCCEEDED).exists()
+        finish(rollout, RolloutStatus.FAILED, f"{reason}; not rolled back{left_out_note(rollout) if config_set else ''}")
         return
     _roll_back(rollout, decision, reason)
 

@@ -48,6 +48,20 @@ def exclusion_reason(node) -> str:
     return ""
 
 
+def left_out_note(rollout) -> str:
+    """What a rollout's summary says of the DEAs its plan left out: the
+    cluster config is cluster-wide, so it names the new image for them too."""
+    if not rollout.left_out:
+        return ""
+    if rollout.distribute_only:
+        return f"; left out, not pulled: {rollout.left_out}"
+    if rollout.cluster.fence_reloads_on_change:
+        return (f"; left out: {rollout.left_out}: their fence reloads on the config as every DEA's does (3.0.1+), "
+                "though they were not given the image, and was not verified")
+    return (f"; left out: {rollout.left_out}: still on the image before; the config names the new one for them "
+            "too, so their fence starts on it at its next restart, though they were not given the image")
+
+
 @dataclass
 class Plan:
     nodes: list = field(default_factory=list)
@@ -57,6 +71,10 @@ class Plan:
     has_canaries: bool = False  # batch 0 is the canaries (none with canaries=0)
     needs_pull: list = field(default_factory=list)
     pull_bytes: int | None = None
+
+    def left_out(self) -> str:
+        """'10.0.0.13 (unreachable at the last refresh); …', as the rollout records it."""
+        return "; ".join(f"{node.address} ({why})" for node, why in self.excluded)
 
     def batch_of(self, node) -> int:
         return next(i for i, batch in enumerate(self.batches) if node in batch)

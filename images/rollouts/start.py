@@ -60,7 +60,7 @@ def start(*, cluster, target_image: str, target_pull: str, target=None, kind=Rol
                 canaries=canaries, max_in_flight=str(in_flight), failure_threshold=failure_threshold,
                 health_wait=health_wait, auto_rollback=auto_rollback, distribute_only=distribute_only,
                 **governance.initial_fields(cluster),
-                manual_gate=manual_gate)
+                manual_gate=manual_gate, left_out=plan.left_out())
             RolloutStep.objects.bulk_create(
                 RolloutStep(rollout=rollout, node=node, phase=Phase.PULL, batch=plan.batch_of(node), image=target_image)
                 for node in plan.nodes)

@@ -7,10 +7,11 @@ from django.urls import reverse
 
 from images.models.rollout import Rollout, RolloutStatus
 from images.rollouts import start
-from nodes.models import FenceRestart
+from nodes.models import FenceRestart, Node
 from sandbox import knobs, layout
 from support import ssh
 from support.image_versions import BASE, product_version
+from support.fleet_picture import node_page, pages_and_nodes
 from support.rollout_driving import STRATEGY, config_image, deas, fence, roll_out
 from support.rq import run_queued_jobs
 
@@ -53,6 +54,26 @@ def test_a_full_rollout_switches_every_dea_with_one_audit_row_each(admin_client,
     for row in audit:
         said = "kato process ready fence: READY" if row.node_address == canary else "asked on the first batch"
         assert said in row.output_excerpt, row.output_excerpt
+    shows_what_the_rollout_verified(admin_client, rollout_sandbox, rollout, version.registry_reference)
+
+
+def shows_what_the_rollout_verified(admin_client, sandbox, rollout, image):
+    """Right after the rollout, with no facts refresh: each DEA's node page
+    shows the fence its supervisord runs now, on the image, in sync, and
+    says the rollout verified it (not a refresh, which did not happen)."""
+    pages, nodes = pages_and_nodes(admin_client, sandbox)
+    assert pages == nodes and {shown[2] for shown in pages.values()} == {image}, {"pages": pages, "nodes": nodes}
+    for node in rollout_fleet_deas(sandbox):
+        shown = node_page(admin_client, node)
+        assert shown["drift"] == "in sync", shown
+        assert f"as verified by rollout {rollout.pk} at " in shown["facts_from"], shown["facts_from"]
+        assert f"the rest refreshed {node.facts_refreshed_at:%Y-%m-%d %H:%M:%S} UTC" in shown["facts_from"]
+    listed = admin_client.get(reverse("admin:nodes_node_changelist")).content.decode()
+    assert listed.count(f"as verified by rollout {rollout.pk} at ") == len(pages), "the node list"
+
+
+def rollout_fleet_deas(sandbox):
+    return [Node.objects.get(address=dea["address"]) for dea in layout.deas(sandbox)]
 
 
 def test_a_failing_canary_is_rolled_back_automatically(admin_client, rollout_sandbox, rollout_fleet):
@@ -126,6 +147,7 @@ def test_undo_restores_every_node(admin_client, rollout_sandbox, rollout_fleet):
     assert config_image(rollout_sandbox) == BASE
     for name in deas(rollout_sandbox):
         assert fence(rollout_sandbox, name) == ("RUNNING", BASE)
+    shows_what_the_rollout_verified(admin_client, rollout_sandbox, undo, BASE)  # the rollback's revert steps
 
 
 def test_a_second_rollout_on_the_cluster_is_refused_while_one_runs(admin_client, rollout_sandbox, rollout_fleet):
@@ -218,3 +240,28 @@ def test_a_version_distributed_before_activates_while_the_registry_is_down(admin
         [step.output for step in pulls]
     for name in deas(rollout_sandbox):
         assert fence(rollout_sandbox, name) == ("RUNNING", version.registry_reference)
+
+
+def test_a_dea_left_out_is_named_to_the_end_and_its_fence_left_alone(admin_client, rollout_sandbox, rollout_fleet):
+    """A disabled DEA: the plan leaves it out, and the finished rollout says
+    so on its page and in its summary (it read "3 node(s) run …, 3/3 (100%)"
+    with nothing of the fourth, whose fence will start on the new image at its
+    next restart: the config is cluster-wide)."""
+    version = product_version(rollout_sandbox, rollout_fleet, "1.9.0")
+    last = layout.deas(rollout_sandbox)[-1]
+    rollout_fleet.nodes.filter(address=last["address"]).update(enabled=False)
+    before = fence(rollout_sandbox, last["name"])
+    rollout = roll_out(admin_client, version)
+    run_queued_jobs()
+    rollout.refresh_from_db()
+    assert rollout.status == RolloutStatus.SUCCEEDED, rollout.decisions
+    assert rollout.left_out == f"{last['address']} (disabled)"
+    assert f"3 node(s) run {version.registry_reference}; left out: {last['address']} (disabled): still on the image " \
+           "before" in rollout.status_reason, rollout.status_reason
+    assert f"distributing the image to every node taking part; left out: {last['address']} (disabled)" in \
+        rollout.decisions
+    page = admin_client.get(reverse("admin:images_rollout_change", args=[rollout.pk])).content.decode()
+    assert f"left out: {last['address']} (disabled)" in page and "3 / 3 (100%)" in page
+    assert fence(rollout_sandbox, last["name"]) == before  # not restarted
+    assert not FenceRestart.objects.filter(correlation_id=rollout.pk, node_address=last["address"]).exists()
+    assert config_image(rollout_sandbox) == version.registry_reference  # the config names it for every DEA

@@ -46,6 +46,7 @@ class Row:
     gate_decision: str = ""  # "", "continue" or "rollback": what was pressed at the manual gate
     status: str = ""  # the rollout's status when not drawn from its phases (awaiting_gate, distributing)
     distribute_only: bool = False
+    left_out: str = ""  # the DEAs the plan left out, as start() records them
 
 
 def build(row: Row) -> Rollout:
@@ -60,7 +61,8 @@ def build(row: Row) -> Rollout:
         requested_by_username="ops", reason="fix", canaries=row.canaries, max_in_flight=row.max_in_flight,
         failure_threshold=row.failure_threshold, auto_rollback=row.auto_rollback, status=status,
         cancel_requested=bool(row.cancel), cancel_rolls_back=row.cancel == "rollback", paused=row.paused,
-        manual_gate=row.manual_gate, gate_decision=row.gate_decision, distribute_only=row.distribute_only)
+        manual_gate=row.manual_gate, gate_decision=row.gate_decision, distribute_only=row.distribute_only,
+        left_out=row.left_out)
     for phase, letters in row.steps.items():
         nodes = [core] if phase in (Phase.CONFIG, Phase.REVERT_CONFIG) else deas
         image = PREVIOUS if phase in (Phase.REVERT, Phase.REVERT_CONFIG) else TARGET
@@ -183,6 +185,20 @@ ROWS = [
         {(Phase.RESTART, DEAS[1]), (Phase.RESTART, DEAS[2])}),
     Row("every node switched", {**RESTART_PHASES, Phase.RESTART: "sss"}, RolloutStatus.SUCCEEDED,
         reason=f"3 node(s) run {TARGET}"),
+    # A DEA the plan left out is named to the end: the config names the image for it too.
+    Row("every node switched, one DEA left out", {**RESTART_PHASES, Phase.RESTART: "sss"}, RolloutStatus.SUCCEEDED,
+        left_out="10.0.0.24 (disabled)",
+        reason=f"3 node(s) run {TARGET}; left out: 10.0.0.24 (disabled): still on the image before; the config "
+               "names the new one for them too, so their fence starts on it at its next restart"),
+    Row("3.0.1: every node verified, one DEA left out", {**RELOAD_PHASES, Phase.OBSERVE: "sss"},
+        RolloutStatus.SUCCEEDED, behaviour="3.0.1", left_out="10.0.0.24 (in maintenance)",
+        reason="left out: 10.0.0.24 (in maintenance): their fence reloads on the config as every DEA's does"),
+    Row("distribute only, one DEA left out", {Phase.PULL: "sss"}, RolloutStatus.SUCCEEDED, distribute_only=True,
+        left_out="10.0.0.24 (host key not trusted)",
+        reason="not activated (distribute only); left out, not pulled: 10.0.0.24 (host key not trusted)"),
+    Row("stop here after the config changed names the left-out DEA", {**RESTART_PHASES, Phase.RESTART: "sss"},
+        RolloutStatus.CANCELLED, cancel="stop", left_out="10.0.0.24 (disabled)",
+        reason="fence restarted onto it on 10.0.0.21, 10.0.0.22, 10.0.0.23; left out: 10.0.0.24 (disabled)"),
     Row("a failed canary rolls back the node it restarted", {**RESTART_PHASES, Phase.RESTART: "fpp"},
         RolloutStatus.ROLLING_BACK, {(Phase.REVERT_CONFIG, CORE)},
         expect_steps={Phase.RESTART: "fkk", Phase.REVERT: "p"}),
@@ -451,3 +467,14 @@ def test_the_decision_to_stop_says_what_each_failed_node_showed():
     assert ("restart on 10.0.0.22 failed: docker inspect reg:5000/app:2 failed: Cannot connect to the Docker daemon"
             in rollout.decisions)
     assert "1 node(s) failed, more than the threshold of 0 (10.0.0.22); rolling back" in rollout.decisions
+
+
+def test_a_failed_config_set_says_nothing_of_the_left_out_deas_config():
+    """The config step failed: the config may not name the target, so the
+    summary makes no claim about what a left-out DEA's fence will start on."""
+    rollout = build(Row("", {**RESTART_PHASES, Phase.CONFIG: "f", Phase.RESTART: "ppp"}, "", auto_rollback=False,
+                        left_out="10.0.0.24 (disabled)"))
+    engine.advance(rollout.pk)
+    rollout.refresh_from_db()
+    assert rollout.status == RolloutStatus.FAILED, rollout.decisions
+    assert rollout.status_reason.endswith("; not rolled back") and "left out" not in rollout.status_reason

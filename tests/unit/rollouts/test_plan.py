@@ -34,6 +34,9 @@ def test_canaries_first_then_batches_and_exclusions_with_reasons():
     assert [[n.address for n in batch] for batch in plan.batches] == [["10.0.0.2"], ["10.0.0.6", "10.0.0.7"], ["10.0.0.8"]]
     assert [(n.address, why) for n, why in plan.excluded] == [
         ("10.0.0.3", "in maintenance"), ("10.0.0.4", "host key not trusted"), ("10.0.0.5", "unreachable at the last refresh")]
+    # As the rollout records them, for its summary and its page.
+    assert plan.left_out() == ("10.0.0.3 (in maintenance); 10.0.0.4 (host key not trusted); "
+                               "10.0.0.5 (unreachable at the last refresh)")
     assert [n.address for n in plan.needs_pull] == ["10.0.0.2", "10.0.0.7", "10.0.0.8"]
     assert plan.pull_bytes == 3000
 
