@@ -79,6 +79,29 @@ def console_and_nodes(sandbox: dict, configured_image: str) -> tuple[dict, dict]
     return console, nodes
 
 
+_READONLY = re.compile(r'class="form-row[^"]*\bfield-(\w+)\b.*?<div class="readonly">(.*?)</div>', re.S)
+
+
+def node_page(admin_client, node) -> dict[str, str]:
+    """The node page's facts as an operator reads them: {field: text}."""
+    page = admin_client.get(reverse("admin:nodes_node_change", args=[node.pk]))
+    assert page.status_code == 200, page.status_code
+    return {field: re.sub(r"<[^>]+>", "", text).strip() for field, text in _READONLY.findall(page.content.decode())}
+
+
+def pages_and_nodes(admin_client, sandbox: dict) -> tuple[dict, dict]:
+    """({address: (fence state, pid, desired image)} as each DEA's node page
+    shows it now, with no refresh, the same as the nodes' supervisord and
+    fence report it (the image fence runs)."""
+    pages, nodes = {}, {}
+    for dea in layout.deas(sandbox):
+        shown = node_page(admin_client, Node.objects.get(address=dea["address"]))
+        pages[dea["address"]] = (shown["fence_state"], shown["fence_pid"], shown["desired_image"])
+        fence = fence_status.read(sandbox, dea)
+        nodes[dea["address"]] = (fence["state"], str(fence["pid"]), fence["image"])
+    return pages, nodes
+
+
 def ended(admin_client, rollout, status: str, *phrases: str) -> str:
     """The rollout ended with `status`, its reason names each phrase, and its
     page shows that state and reason. Returns the reason."""
