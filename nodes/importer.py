@@ -1,7 +1,7 @@
 """Import nodes: `kato node list` on the Core node -> one Node row per line.
 A listed machine another cluster already holds is reported, not imported
 (nodes/machine_claims.py)."""
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from nodes import machine_claims, remote, ssh
@@ -53,9 +53,18 @@ def import_nodes(cluster: Cluster, pool: ssh.SessionPool) -> tuple[int, int, lis
             if owner is not None:
                 left_out.append(f"{entry.address} (a node of cluster {owner.name})")
                 continue
-            node, was_created = Node.objects.get_or_create(
-                cluster=cluster, address=entry.address,
-                defaults={"ssh_port": cluster.ssh_port, "ssh_user": cluster.ssh_user, "roles": list(entry.roles)})
+            try:
+                with transaction.atomic():  # a savepoint: the constraint's refusal leaves the rest going
+                    node, was_created = Node.objects.get_or_create(
+                        cluster=cluster, address=entry.address,
+                        defaults={"ssh_port": cluster.ssh_port, "ssh_user": cluster.ssh_user,
+                                  "roles": list(entry.roles)})
+            except IntegrityError:
+                # Another cluster's import took it between the check and here
+                # (node_address_unique): the same report as when it was there first.
+                owner = machine_claims.owner_elsewhere(entry.address, cluster)
+                left_out.append(f"{entry.address} (a node of cluster {owner.name if owner else 'another cluster'})")
+                continue
             if was_created:
                 created += 1
             elif node.roles != list(entry.roles):

@@ -66,7 +66,12 @@ class Node(models.Model):
     class Meta:
         ordering = ["cluster__name", "address"]
         constraints = [
-            models.UniqueConstraint(fields=["cluster", "address"], name="node_address_unique_in_cluster",
+            # A machine (its address: Stackato's name for a node) belongs to one
+            # cluster, or two clusters' rollouts could restart it at once. The
+            # pages and the importer say which cluster holds it first
+            # (nodes/machine_claims.py), so a form meets this message only for
+            # the same cluster; the constraint guards two imports at once.
+            models.UniqueConstraint(fields=["address"], name="node_address_unique",
                                     violation_error_message="This cluster already has a node with this address."),
         ]
         permissions = [

@@ -158,3 +158,22 @@ def test_import_of_a_cluster_on_another_clusters_core_is_refused(demo, monkeypat
     x.refresh_from_db()
     assert x.last_import_error == ("Import refused: the Core node 127.0.0.11 is a node of cluster demo, and a "
                                    "machine belongs to one cluster. Nothing was imported.")
+
+
+def test_import_losing_a_race_for_a_node_reports_it(demo, monkeypatch):
+    # Two imports at once: demo's took 127.0.0.13 after staging's import
+    # checked it (the check says "nobody's" once), so the database refuses it.
+    staging = Cluster.objects.create(name="staging", core_address="127.0.0.21", ssh_port=2222)
+    checked = []
+    real = importer.machine_claims.owner_elsewhere
+
+    def checked_before_the_other_import_wrote(address, cluster, node=None):
+        if address == "127.0.0.13" and address not in checked:
+            checked.append(address)
+            return None
+        return real(address, cluster, node)
+
+    monkeypatch.setattr(importer.machine_claims, "owner_elsewhere", checked_before_the_other_import_wrote)
+    pool = Pool("127.0.0.13 dea\n127.0.0.21 primary controller router\n127.0.0.22 dea\n")
+    assert importer.import_nodes(staging, pool) == (1, 1, ["127.0.0.13 (a node of cluster demo)"])
+    assert sorted(staging.nodes.values_list("address", flat=True)) == ["127.0.0.21", "127.0.0.22"]
