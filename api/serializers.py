@@ -27,7 +27,8 @@ class NodeSerializer(serializers.ModelSerializer):
         model = Node
         fields = ["id", "cluster", "address", "roles", "enabled", "in_maintenance", "trusted",
                   "host_key_fingerprint", "reachable", "last_seen", "desired_image", "fence_state", "fence_pid",
-                  "fence_started_at", "facts_refreshed_at", "last_error", "drift", "drift_display"]
+                  "fence_started_at", "facts_refreshed_at", "facts_verified_at", "facts_verified_by_rollout",
+                  "last_error", "drift", "drift_display"]
 
 
 class ImageVersionSerializer(serializers.ModelSerializer):
