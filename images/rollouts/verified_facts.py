@@ -13,7 +13,6 @@ rollout N at T" (facts_verified_*), never that it was refreshed, and drift
 is recomputed with the refresh's own function (nodes/drift.classify)."""
 import logging
 
-from django.db import DatabaseError
 from django.utils import timezone
 
 from nodes import drift
@@ -27,13 +26,15 @@ FIELDS = ["reachable", "last_seen", "last_error", "desired_image", "fence_state"
 
 def record(step, fence) -> None:
     """Write what the step verified (fence: supervisord's ProcessInfo of the
-    new fence). A database error is logged, not raised: the restart is
-    verified and audited either way; the row then waits for a refresh."""
+    new fence). Whatever fails here is logged, not raised: the restart is
+    verified and its audit row written already, and raised it would end a
+    verified step errored (and the rollout rolled back) over the console's
+    picture of a node; the row then waits for a refresh."""
     try:
         node = Node.objects.select_related("cluster").get(pk=step.node_id)
         apply(node, step, fence)
         node.save(update_fields=FIELDS)
-    except DatabaseError:
+    except Exception:  # noqa: BLE001 - see above: never the step's outcome
         logger.exception("could not write rollout %s's verified facts onto node %s", step.rollout_id, step.node_id)
 
 

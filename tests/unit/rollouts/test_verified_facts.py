@@ -147,3 +147,17 @@ def test_the_next_refresh_replaces_the_rollouts_word(cluster, dea, monkeypatch):
     dea.refresh_from_db()
     assert dea.facts_verified_at is None and dea.facts_verified_by_rollout is None
     assert facts_source.describe(dea) == f"refreshed {dea.facts_refreshed_at:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def test_a_failure_writing_the_picture_never_becomes_the_steps_outcome(cluster, dea, monkeypatch, caplog):
+    """The restart is verified and audited before the node row is written: a
+    failure there (a bug, a locked database) is logged, the row left as it was."""
+    rollout = rollout_of(cluster)
+    before = Node.objects.values("fence_pid", "facts_verified_at").get(pk=dea.pk)
+
+    def broken(*args, **kwargs):
+        raise ValueError("a bug in the picture")
+    monkeypatch.setattr(verified_facts, "apply", broken)
+    verified_facts.record(step_of(rollout, dea, Phase.RESTART, TARGET), fence(7001, CHANGED))
+    assert Node.objects.values("fence_pid", "facts_verified_at").get(pk=dea.pk) == before
+    assert "could not write rollout" in caplog.text and "a bug in the picture" in caplog.text
