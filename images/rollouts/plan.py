@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 
-_MAX_IN_FLIGHT = re.compile(r"([1-9][0-9]{0,3})(%?)")
+_MAX_IN_FLIGHT = re.compile(r"(0|[1-9][0-9]{0,3})(%?)")
 
 
 @dataclass(frozen=True)
@@ -22,9 +22,17 @@ class MaxInFlight:
         if isinstance(value, cls):
             return value
         match = _MAX_IN_FLIGHT.fullmatch(value or "") if isinstance(value, str) else None
-        if not match or (match[2] and int(match[1]) > 100):
+        if not match:
             raise ValidationError(f"{value!r} is not a number of nodes (e.g. 2) or a percentage (e.g. 25%).")
-        return cls(int(match[1]), bool(match[2]))
+        number, percent = int(match[1]), bool(match[2])
+        # Well-formed but out of range: say which bound, not "not a number".
+        if number == 0:
+            raise ValidationError(f"{value!r} would work on no node at a time: give at least 1 node (e.g. 2) or "
+                                  "a percentage from 1% to 100% (e.g. 25%).")
+        if percent and number > 100:
+            raise ValidationError(f"{value!r} is a percentage above 100%: at most 100% of the nodes taking part "
+                                  "can be worked on at once (e.g. 25%, or 100% for all of them at once).")
+        return cls(number, percent)
 
     def of(self, total: int) -> int:
         """'3' -> 3; '25%' of 10 nodes -> 3 (rounded up, at least 1)."""

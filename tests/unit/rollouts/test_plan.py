@@ -14,10 +14,27 @@ def test_max_in_flight(value, total, expected):
     assert parsed.of(total) == expected and str(parsed) == value
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "101%", "two", "5 ; reboot", "", "1.5"])
+@pytest.mark.parametrize("value", ["0", "0%", "-1", "101%", "two", "5 ; reboot", "", "1.5", "01"])
 def test_bad_max_in_flight_is_refused(value):
     with pytest.raises(ValidationError):
         planning.MaxInFlight.parse(value)
+
+
+ABOVE_100 = "is a percentage above 100%: at most 100% of the nodes taking part can be worked on at once"
+NONE_AT_A_TIME = "would work on no node at a time: give at least 1 node (e.g. 2) or a percentage from 1% to 100%"
+
+
+@pytest.mark.parametrize("value, says", [
+    ("150%", f"'150%' {ABOVE_100} (e.g. 25%, or 100% for all of them at once)."),
+    ("101%", f"'101%' {ABOVE_100} (e.g. 25%, or 100% for all of them at once)."),
+    ("0", f"'0' {NONE_AT_A_TIME} (e.g. 25%)."),
+    ("0%", f"'0%' {NONE_AT_A_TIME} (e.g. 25%)."),
+    ("two", "'two' is not a number of nodes (e.g. 2) or a percentage (e.g. 25%)."),
+])
+def test_a_refused_max_in_flight_says_which_bound_it_is_past(value, says):
+    with pytest.raises(ValidationError) as refused:
+        planning.MaxInFlight.parse(value)
+    assert refused.value.messages == [says]
 
 
 def test_canaries_first_then_batches_and_exclusions_with_reasons():
@@ -41,8 +58,12 @@ def test_canaries_first_then_batches_and_exclusions_with_reasons():
     assert plan.pull_bytes == 3000
 
 
-@pytest.mark.parametrize("value", ["0", "150%", "2; reboot"])
-def test_start_refuses_a_bad_max_in_flight_before_anything(value, django_user_model):
+@pytest.mark.parametrize("value, says", [
+    ("0", f"'0' {NONE_AT_A_TIME} (e.g. 25%)."),
+    ("150%", f"'150%' {ABOVE_100} (e.g. 25%, or 100% for all of them at once)."),
+    ("2; reboot", "'2; reboot' is not a number of nodes (e.g. 2) or a percentage (e.g. 25%)."),
+])
+def test_start_refuses_a_bad_max_in_flight_before_anything(value, says, django_user_model):
     from images.models.rollout import Rollout
     from images.rollouts import start
 
@@ -51,6 +72,5 @@ def test_start_refuses_a_bad_max_in_flight_before_anything(value, django_user_mo
     with pytest.raises(start.RolloutRefused) as refused:
         start.start(cluster=cluster, target_image="r/x:2", target_pull="r/x:2", user=user, reason="fix",
                     max_in_flight=value)
-    assert str(refused.value) == (f"Max in flight: {value!r} is not a number of nodes (e.g. 2) or a percentage "
-                                  "(e.g. 25%). Nothing was started.")
+    assert str(refused.value) == f"Max in flight: {says} Nothing was started."
     assert not Rollout.objects.exists()

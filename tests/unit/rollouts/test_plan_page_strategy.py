@@ -74,7 +74,8 @@ def test_show_the_plan_redraws_the_order_for_the_typed_strategy(admin_client, ve
 
 @pytest.mark.parametrize("canaries, max_in_flight, error", [
     ("1", "two", "&#x27;two&#x27; is not a number of nodes"),
-    ("1", "150%", "&#x27;150%&#x27; is not a number of nodes"),
+    ("1", "150%", "&#x27;150%&#x27; is a percentage above 100%: at most 100% of the nodes taking part"),
+    ("1", "0", "&#x27;0&#x27; would work on no node at a time"),
     ("-1", "2", "Ensure this value is greater than or equal to 0."),
     ("many", "2", "Enter a whole number."),
 ])
