@@ -16,16 +16,6 @@ pytestmark = pytest.mark.django_db
 DIGEST = "sha256:" + "a" * 64
 
 
-@pytest.fixture
-def staging(db):
-    return Cluster.objects.create(name="staging", core_address="10.0.0.11", registry="10.0.0.11:5000")
-
-
-@pytest.fixture
-def production(db):
-    return Cluster.objects.create(name="production", core_address="10.1.0.11", registry="10.1.0.11:5000")
-
-
 def pushed(cluster, tag="1.0.0"):
     return draft_version(cluster, tag, status=Status.PUSHED, image_id="sha256:" + "c" * 64, manifest_digest=DIGEST,
                          registry_reference=f"{cluster.registry}/{REPOSITORY}:{tag}")
