@@ -48,14 +48,29 @@ def _used_names(cluster, version=None) -> dict:
             "address", "desired_image"):
         add(image, f"the cluster config (as {address} last read it)")
     rollouts = Rollout.objects.filter(cluster=cluster)
-    for previous, created in rollouts.exclude(previous_image="").values_list("previous_image", "created_at"):
-        add(previous, f"the active image when the rollout of {created:%Y-%m-%d %H:%M} started")
+    for previous, created, kind in rollouts.exclude(previous_image="").values_list("previous_image", "created_at", "kind"):
+        add(previous, f"the active image when the {kind} of {created:%Y-%m-%d %H:%M} started")
     activated = rollouts.filter(distribute_only=False)
     if version is not None and version.pk:
         activated = activated.exclude(target=version)
-    for target, created in activated.values_list("target_image", "created_at"):
-        add(target, f"the image the rollout of {created:%Y-%m-%d %H:%M} activated")
+    for target, created, kind, status in activated.values_list("target_image", "created_at", "kind", "status"):
+        add(target, _what_became_of(f"the {kind} of {created:%Y-%m-%d %H:%M}", status))
     return used
+
+
+def _what_became_of(rollout: str, status: str) -> str:
+    """Its target, as its end tells it: a rolled-back rollout's image is no
+    longer active (the nodes still hold it by name), a failed or cancelled
+    one's may never have been."""
+    from images.models.rollout import UNFINISHED, RolloutStatus
+
+    if status == RolloutStatus.SUCCEEDED:
+        return f"the image {rollout} activated"
+    if status == RolloutStatus.ROLLED_BACK:
+        return f"the image {rollout} set in the cluster config before it was rolled back"
+    if status in UNFINISHED:
+        return f"the target of {rollout} ({RolloutStatus(status).label})"
+    return f"the target of {rollout}, which ended {RolloutStatus(status).label}"
 
 
 def _own_names(version) -> set:

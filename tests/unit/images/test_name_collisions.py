@@ -75,3 +75,23 @@ def test_push_and_rollout_refuse_a_version_that_collides(running, make_version, 
         start.rollout_version(version, user=admin_user, reason="r", distribute_only=True)
     assert not Rollout.objects.exists()
 
+
+
+def test_after_a_rollback_the_refusal_says_the_image_was_rolled_back(admin_client, cluster, make_version):
+    """A rolled-back rollout did not leave its image active: the refusal of its
+    name says it was rolled back (the nodes still hold it by that name), and
+    calls a rollback a rollback."""
+    Rollout.objects.create(cluster=cluster, target_image="exampleco/app:2", target_pull="exampleco/app:2",
+                           previous_image="exampleco/app:1", requested_by_username="rm", reason="r",
+                           status="rolled_back")
+    page = add_version(admin_client, cluster, repository="exampleco/app", tag="2").content.decode()
+    assert "exampleco/app:2 is the name of exampleco/app:2, the image the rollout of " in page
+    assert " set in the cluster config before it was rolled back: a version with that name would replace it" in page
+    assert "activated" not in page.split("exampleco/app:2 is the name of", 1)[1].split("Choose another", 1)[0]
+    Rollout.objects.create(cluster=cluster, target_image="exampleco/app:0", target_pull="exampleco/app:0",
+                           previous_image="exampleco/app:9", kind="rollback", requested_by_username="rm", reason="r",
+                           status="cancelled")
+    for tag, said in (("0", "the target of the rollback of "), ("9", "the active image when the rollback of ")):
+        assert said in add_version(admin_client, cluster, repository="exampleco/app", tag=tag).content.decode(), tag
+    assert ", which ended cancelled: a version" in add_version(
+        admin_client, cluster, repository="exampleco/app", tag="0").content.decode()
