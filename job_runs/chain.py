@@ -10,6 +10,7 @@ import uuid
 from datetime import timedelta
 
 PERIOD = 10  # seconds between two reconciler runs
+QUEUE = "default"  # the queue its runs go to (stackato_dash.queueing.QUEUE), whichever worker starts the chain
 CHAIN_KEY = "stackato_dash:reconciler:next"  # holds the id of the next scheduled run
 RECONCILE_JOB = "job_runs.reconciler.reconcile_job"
 # Take the key if it is free, if it names the run that is asking (the chain

@@ -55,11 +55,12 @@ def reconcile_job() -> str:
 
 
 def live_workers(queue) -> dict[str, Worker]:
-    """Registered workers by name, less those on this machine whose process
+    """Registered workers by name, whatever queue they listen on (a delivery
+    runs on a notifications worker), less those on this machine whose process
     is gone (a SIGKILLed worker stays registered until its key expires)."""
     here = socket.gethostname()
     alive = {}
-    for worker in Worker.all(queue=queue):
+    for worker in Worker.all(connection=queue.connection, serializer=queue.serializer):
         if worker.hostname == here and worker.pid and not _pid_alive(worker.pid):
             worker.register_death()
             continue

@@ -16,6 +16,7 @@ from rq import get_current_job
 
 from job_runs import lifecycle
 from notifications.models import Channel, Delivery, DeliveryStatus
+from stackato_dash import queueing
 
 SIGNATURE_HEADER = "X-Stackato-Dash-Signature"
 
@@ -50,6 +51,11 @@ def deliver(delivery_id: str) -> str:
     Delivery.objects.filter(pk=delivery_id).update(status=DeliveryStatus.DELIVERED, response_code=code, error="",
                                                    delivered_at=timezone.now())
     return f"delivered to {delivery.target}"
+
+
+# On the notifications queue, run by its own workers: a receiver that hangs
+# holds one of them, never a worker a rollout step waits for (queueing.py).
+deliver.rq_queue = queueing.NOTIFICATIONS
 
 
 def post(delivery) -> int:

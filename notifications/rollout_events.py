@@ -75,7 +75,9 @@ def announce(rollout, event: str) -> list[Delivery]:
 
 def _queue(each: Delivery) -> None:
     """After the rollout's transaction commits, beside the rollout's own jobs
-    (start's decide, the steps the engine chose): a delivery that cannot be
+    (start's decide, the steps the engine chose) but on the notifications
+    queue (delivery.deliver.rq_queue), so it never waits for or holds a
+    rollout's worker: a delivery that cannot be
     queued (Redis hiccup, a locked database) is marked failed here, never
     raised, or Django would skip the commit callbacks after it and the
     rollout would wait forever for jobs never queued."""

@@ -13,6 +13,7 @@ from images.models.rollout import Rollout, RolloutStatus
 from nodes import config_history
 from nodes.models import Cluster, Node
 from nodes.models.node import Drift
+from stackato_dash import queueing
 
 RECENT = 5
 # Drift a second rollout of the active image puts right: it restarts every DEA onto it.
@@ -60,6 +61,15 @@ def activity() -> dict:
             "rollouts": Rollout.objects.select_related("cluster").order_by("-created_at")[:RECENT]}
 
 
+# What a queue without a worker means for the operator, and what to start.
+NO_WORKER = {
+    queueing.QUEUE: ("builds, pushes and rollouts will be refused until one runs",
+                     f"manage.py rqworker-pool {queueing.QUEUE}"),
+    queueing.NOTIFICATIONS: ("rollout notifications (webhooks, mail) stay queued until one runs; "
+                             "rollouts go on without them", f"manage.py rqworker-pool {queueing.NOTIFICATIONS}"),
+}
+
+
 def job_health() -> dict:
     """Redis reachable, and the workers alive per queue: with none, queued
     jobs would wait forever, so the page says so."""
@@ -69,8 +79,9 @@ def job_health() -> dict:
         try:
             queue.connection.ping()
             workers = Worker.all(queue=queue)
+            meaning, start = NO_WORKER.get(name, ("its jobs stay queued until one runs", f"manage.py rqworker {name}"))
             queues.append({"name": name, "workers": [(w.name, w.get_state()) for w in workers],
-                           "queued": queue.count})
+                           "queued": queue.count, "no_worker": meaning, "start": start})
         except Exception as error:  # noqa: BLE001 - any Redis failure is shown, not raised
             return {"redis": False, "error": str(error), "queues": []}
     return {"redis": True, "queues": queues}

@@ -7,18 +7,34 @@ from rq import Worker
 from job_runs import chain, lifecycle
 from job_runs.models import JobRun, RunStatus
 
-QUEUE = "default"
+QUEUE = chain.QUEUE  # builds, pushes, rollouts and their steps, the job reconciler
+# Rollout notifications: a queue of their own, consumed by their own workers
+# (README: Running the workers). A webhook that hangs (NOTIFY_TIMEOUT per
+# attempt, then RQ's retries) then holds only a notification worker: an RQ
+# worker runs one job at a time, and a queue order (default first) would not
+# free one already busy with a delivery when a rollout step is queued.
+NOTIFICATIONS = "notifications"
 
 
 class NoWorker(Exception):
     """No RQ worker listens on the queue: a job would wait forever."""
 
 
-def get_queue():
-    return django_rq.get_queue(QUEUE)
+def get_queue(name: str = QUEUE):
+    return django_rq.get_queue(name)
+
+
+def queue_of(func) -> str:
+    """The queue a job goes to: its function's `rq_queue` (set where the job
+    is defined), else the default. The reconciler queues a lost job again
+    through enqueue(), so it lands on the same queue."""
+    return getattr(func, "rq_queue", QUEUE)
 
 
 def require_worker() -> None:
+    """For the default queue only: builds and rollouts need a worker there.
+    Notifications never make the console refuse anything; without their
+    worker they stay queued, and the console's home says so (console.py)."""
     queue = get_queue()
     try:
         workers = Worker.all(queue=queue)
@@ -48,14 +64,14 @@ def enqueue(func, *ids, keep_row_if_not_queued: bool = False, **options):
     primary_keys(ids)
     job_id = options.pop("job_id", None) or lifecycle.new_job_id()
     lifecycle.record_queued(func, ids[0] if ids else "", job_id, options.get("description") or "")
-    queue = get_queue()
+    queue = get_queue(queue_of(func))
     try:
         job = queue.enqueue(func, *ids, job_id=job_id, **options)
     except Exception:
         if not keep_row_if_not_queued:
             JobRun.objects.filter(rq_job_id=job_id, status=RunStatus.QUEUED).delete()  # never queued: no row
         raise
-    chain.schedule_next(queue)  # the reconciler watches it (a no-op while its chain runs)
+    chain.schedule_next(get_queue())  # the reconciler (on the default queue) watches it; a no-op while its chain runs
     return job
 
 

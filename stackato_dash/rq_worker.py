@@ -60,8 +60,10 @@ class JSONWorker(Worker):
 
     def work(self, *args, **kwargs):
         # A starting worker makes sure the job reconciler's periodic run is
-        # scheduled (job_runs/chain.py): nothing else needs starting.
-        chain.schedule_next(self.queues[0])
+        # scheduled (job_runs/chain.py): nothing else needs starting. On the
+        # default queue, whatever this worker listens on (a notifications
+        # worker's scheduler does not move jobs scheduled there).
+        chain.schedule_next(Queue(chain.QUEUE, connection=self.connection, serializer=JSONSerializer))
         return super().work(*args, **kwargs)
 
 

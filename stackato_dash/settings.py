@@ -122,13 +122,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # (redis://:PASSWORD@host:port/db), and scripts/redis.sh refuses one without.
 REDIS_URL = env.str("REDIS_URL", default="") or (
     f"redis://:{load_or_create_redis_password(VAR_DIR / 'redis_password')}@127.0.0.1:6379/0")
+# "default": builds, pushes, rollouts and their steps; "notifications": the
+# rollout notifications (webhooks, mail), run by workers of their own, so a
+# hanging webhook never holds a worker a rollout step waits for
+# (stackato_dash/queueing.py, README: Running the workers).
 RQ_QUEUES = {
-    "default": {
+    name: {
         "URL": REDIS_URL,
         "DEFAULT_TIMEOUT": env.int("RQ_DEFAULT_TIMEOUT", default=3600),
         # Jobs are stored as JSON, never pickles (jobs take primary keys only).
         "SERIALIZER": "rq.serializers.JSONSerializer",
-    },
+    }
+    for name in ("default", "notifications")
 }
 # Every worker reads jobs as JSON whatever its command line says
 # (`rqworker --serializer` defaults to pickle): a pickle pushed into Redis
@@ -192,6 +197,10 @@ BUILD_DOCKER_HOST = env.str("BUILD_DOCKER_HOST", default="unix:///var/run/docker
 BUILD_TIMEOUT = env.int("BUILD_TIMEOUT", default=1800)
 # Seconds to wait for a cluster registry's answer (v2 API).
 REGISTRY_TIMEOUT = env.float("REGISTRY_TIMEOUT", default=5.0)
+# Registries the console speaks plain HTTP to, as Docker's insecure-registries:
+# host:port entries or address ranges (10.0.0.0/24). Every other registry is
+# spoken to over HTTPS only (images/registry.py); a failed TLS handshake is an error.
+INSECURE_REGISTRIES = env.list("INSECURE_REGISTRIES", default=[])
 # The image "Provision registry" runs on a cluster's Core node (the seed's
 # registry procedure); pulled there only if its engine lacks it. The sandbox
 # makes one offline: stackato-dash/sandbox-registry:2.8 (sandbox/README.md).

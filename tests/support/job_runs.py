@@ -7,6 +7,7 @@ import sys
 
 import django_rq
 import pytest
+from django.conf import settings
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 
 from job_runs import chain
@@ -16,32 +17,40 @@ from support.rq import end_idle_workers, register_idle_worker
 
 @pytest.fixture
 def clean_queue():
+    """Yields the default queue; every queue of settings.RQ_QUEUES is emptied
+    (a delivery a test queued must not run in the next test's worker)."""
+    queues = [django_rq.get_queue(name) for name in settings.RQ_QUEUES]
     queue = django_rq.get_queue("default")
 
     def clean():
-        queue.empty()
-        # rq 2.x's StartedJobRegistry.remove raises NotImplementedError (a started
-        # job lives there as executions): delete each job through Job.delete, which
-        # removes its executions, then the registry's own key with what is left.
-        for registry_class in (FailedJobRegistry, StartedJobRegistry, ScheduledJobRegistry):
-            registry = registry_class(queue=queue)
-            for job_id in registry.get_job_ids():
-                job = queue.fetch_job(job_id)
-                if job is None:
-                    continue
-                try:
-                    job.delete(remove_from_queue=False)
-                except ValueError:
-                    # An execution the registry lists is gone already (RQ's own
-                    # cleanup of an abandoned job ran meanwhile): delete the job's key.
-                    queue.connection.delete(job.key)
-            queue.connection.delete(registry.key)
+        for each in queues:
+            empty(each)
         queue.connection.delete(chain.CHAIN_KEY)
     clean()
     yield queue
     end_idle_workers()  # after the test only: a worker_alive fixture set up before this one is the test's
     clean()
 
+
+
+def empty(queue) -> None:
+    queue.empty()
+    # rq 2.x's StartedJobRegistry.remove raises NotImplementedError (a started
+    # job lives there as executions): delete each job through Job.delete, which
+    # removes its executions, then the registry's own key with what is left.
+    for registry_class in (FailedJobRegistry, StartedJobRegistry, ScheduledJobRegistry):
+        registry = registry_class(queue=queue)
+        for job_id in registry.get_job_ids():
+            job = queue.fetch_job(job_id)
+            if job is None:
+                continue
+            try:
+                job.delete(remove_from_queue=False)
+            except ValueError:
+                # An execution the registry lists is gone already (RQ's own
+                # cleanup of an abandoned job ran meanwhile): delete the job's key.
+                queue.connection.delete(job.key)
+        queue.connection.delete(registry.key)
 
 
 @pytest.fixture

@@ -3,14 +3,16 @@ mode in this process (NetBox's pattern), so jobs see the test database."""
 import threading
 
 import django_rq
+from django.conf import settings
 
 # The project's worker class, reading jobs as JSON like every real worker.
 from stackato_dash.rq_worker import JSONSimpleWorker as SimpleWorker
 
 
 def run_queued_jobs() -> None:
-    queue = django_rq.get_queue("default")
-    SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    """Every queue's jobs (rollouts' and notifications'), until all are empty."""
+    queues = [django_rq.get_queue(name) for name in settings.RQ_QUEUES]
+    SimpleWorker(queues, connection=queues[0].connection).work(burst=True)
 
 
 _LIVING: set = set()  # idle workers born and not yet dead, in this process

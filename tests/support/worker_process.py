@@ -25,11 +25,13 @@ def database_url() -> str:
     return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
-def start_worker(**extra_env: str) -> subprocess.Popen:
-    """With RQ's scheduler, as every worker runs: it runs the job reconciler."""
+def start_worker(queue: str = queueing.QUEUE, **extra_env: str) -> subprocess.Popen:
+    """With RQ's scheduler, as every worker runs: it runs the job reconciler
+    (default queue) and moves a notification's retries back to its queue.
+    Rollout notifications need a worker of their own: start_worker(queueing.NOTIFICATIONS)."""
     env = dict(os.environ, DATABASE_URL=database_url(), SSH_PRIVATE_KEY_PATH=str(settings.SSH_PRIVATE_KEY_PATH),
                SSH_CONNECT_TIMEOUT="3", SSH_COMMAND_TIMEOUT="30", **extra_env)
-    return subprocess.Popen([sys.executable, "manage.py", "rqworker", "--with-scheduler", "default"], cwd=PROJECT, env=env,
+    return subprocess.Popen([sys.executable, "manage.py", "rqworker", "--with-scheduler", queue], cwd=PROJECT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
@@ -39,7 +41,8 @@ def wait_until_registered(*workers: subprocess.Popen, timeout: float = 90) -> No
     TTL (420 s) ends its key, and would pass for one of these."""
     pids = {worker.pid for worker in workers}
     deadline = time.monotonic() + timeout
-    while not pids <= {worker.pid for worker in Worker.all(queue=queueing.get_queue())}:
+    connection = queueing.get_queue().connection
+    while not pids <= {worker.pid for worker in Worker.all(connection=connection)}:
         assert time.monotonic() < deadline, f"rqworker(s) {sorted(pids)} did not register within {timeout} s"
         time.sleep(0.2)
 

@@ -14,6 +14,7 @@ from images.models.rollout import Rollout, RolloutStatus
 from notifications.delivery import signature
 from notifications.models import Delivery, Webhook
 from sandbox import layout
+from stackato_dash import queueing
 from support.image_versions import product_version
 from support.rollout_driving import config_image, deas, fence
 from support.http_receiver import Receiver
@@ -30,9 +31,10 @@ def test_start_then_wait_from_the_command_line(rollout_sandbox, rollout_fleet):
     version = product_version(rollout_sandbox, rollout_fleet, "4.3.0")
     receiver = Receiver()
     Webhook.objects.create(cluster=rollout_fleet, url=receiver.url, secret_env="SANDBOX_HOOK_SECRET")
-    worker = start_worker(SANDBOX_HOOK_SECRET=SECRET)
+    # The rollout's worker, and the notifications' own (the one that signs).
+    worker, notifier = start_worker(), start_worker(queueing.NOTIFICATIONS, SANDBOX_HOOK_SECRET=SECRET)
     try:
-        wait_until_registered()
+        wait_until_registered(worker, notifier)
         out = io.StringIO()
         call_command("rollout", "start", str(version.pk), "--user", "release", "--reason", "from CI",
                      "--max-in-flight", "2", "--health-wait", "1", "--json", stdout=out)
@@ -43,6 +45,7 @@ def test_start_then_wait_from_the_command_line(rollout_sandbox, rollout_fleet):
                    "both deliveries delivered")
     finally:
         kill_worker(worker)
+        kill_worker(notifier)
         receiver.close()
     lines = waited.getvalue().splitlines()
     rollout = Rollout.objects.get(pk=rollout_id)

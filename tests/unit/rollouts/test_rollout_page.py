@@ -95,7 +95,12 @@ def test_home_shows_the_workers_alive(admin_client, rollout, clean_queue):
     finally:
         worker.register_death()
     health = " ".join(page.split('id="job-health"', 1)[1].split("</ul>", 1)[0].split())
-    assert f"1 worker(s) alive</span> ({worker.name}: idle)" in health and "no worker is alive" not in page
+    default, notifications = health.split("<li>")[1:]
+    assert f"1 worker(s) alive</span> ({worker.name}: idle)" in default and "no worker is alive" not in default
+    # A worker on the default queue only: rollouts run; notifications wait, and the page says so.
+    assert notifications.startswith("Queue <code>notifications</code>: 0 job(s) waiting;")
+    assert ("no worker is alive: rollout notifications (webhooks, mail) stay queued until one runs; rollouts go on "
+            "without them (<code>manage.py rqworker-pool notifications</code>)") in notifications
 
 
 def test_home_says_when_redis_does_not_answer(admin_client, rollout, monkeypatch):
