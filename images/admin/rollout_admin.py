@@ -8,7 +8,7 @@ from django.urls import path, reverse
 
 from images.admin import rollout_governance, rollout_interventions, rollout_progress
 from images.admin.rollout_confirmation import confirm_and_start
-from images.models.rollout import Rollout, RolloutKind
+from images.models.rollout import Phase, Rollout, RolloutKind, StepStatus
 from images.rollouts import cancel as cancelling
 from images.rollouts import start
 from stackato_dash.admin_confirmation import PlanRow, choice, confirmation_page, confirmed
@@ -41,6 +41,7 @@ class RolloutAdmin(ReadOnlyAdmin):
     def _progress_context(self, request, rollout):
         return {"rollout": rollout, **rollout_progress.progress(rollout), **rollout_governance.context(request, rollout),
                 "can_cancel": not rollout.is_finished and self.has_activate_permission(request),
+                "can_undo": self.has_activate_permission(request) and undo_offered(rollout),
                 "intervention_buttons": rollout_interventions.buttons(rollout, self.has_activate_permission(request)),
                 "progress_url": reverse("admin:images_rollout_progress", args=[rollout.pk]),
                 "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME}
@@ -95,6 +96,16 @@ class RolloutAdmin(ReadOnlyAdmin):
             self, request, cluster=rollout.cluster, target_image=rollout.previous_image or "unknown", image_size=None,
             action="undo", title=f"Undo {rollout}", selected_pk=rollout.pk,
             starter=lambda **strategy: start.undo(rollout, **strategy))
+
+
+def undo_offered(rollout) -> bool:
+    """The page's Undo… button: where start.undo would undo something. It
+    accepts any finished rollout that read the image it replaced, but one that
+    rolled back, or stopped before the config was set, left nothing to undo."""
+    if not (rollout.is_finished and rollout.previous_image):
+        return False
+    config_steps = rollout.steps.filter(status=StepStatus.SUCCEEDED, phase__in=(Phase.CONFIG, Phase.REVERT_CONFIG))
+    return set(config_steps.values_list("phase", flat=True)) == {Phase.CONFIG}
 
 
 def rollout_actions_for_versions():

@@ -7,7 +7,8 @@ from datetime import datetime
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from images.models.rollout import DONE, Phase, StepStatus
+from images.admin.rollout_node_image import known_image
+from images.models.rollout import BAD, IN_FLIGHT, Phase, StepStatus
 from nodes.models import FenceRestart
 
 # The step that switches a node: the rollout is at 100% when every node's is done.
@@ -23,6 +24,7 @@ class NodeRow:
     address: str
     steps: list = field(default_factory=list)
     restarts: list = field(default_factory=list)  # its audit rows for this rollout; open ones show "outcome unknown"
+    known: object = None  # rollout_node_image.KnownImage: what it runs, for the Image column
 
     @property
     def last(self):
@@ -45,18 +47,31 @@ def progress(rollout) -> dict:
     for phase in Phase:
         of_phase = [step for step in steps if step.phase == phase]
         if of_phase:
-            done = sum(step.status in DONE for step in of_phase)
-            phases.append({"label": phase.label, "done": done, "total": len(of_phase),
-                           "percent": round(100 * done / len(of_phase))})
+            phases.append(phase_counts(phase, of_phase))
     nodes = {}
     for step in steps:
         nodes.setdefault(step.node_id, NodeRow(step.node.address)).steps.append(step)
     for row in FenceRestart.objects.filter(correlation_id=rollout.id, node_id__in=nodes).order_by("started_at", "id"):
         nodes[row.node_id].restarts.append(row)
+    config_changed = any(step.phase == Phase.CONFIG and step.status == StepStatus.SUCCEEDED for step in steps)
+    for row in nodes.values():
+        row.known = known_image(rollout, row.steps, row.restarts, config_changed)
     total = sum(step.phase == Phase.PULL for step in steps)
     switched = sum(step.phase in SWITCH_PHASES and step.status == StepStatus.SUCCEEDED for step in steps)
     return {"phases": phases, "nodes": list(nodes.values()), "switched": switched, "total": total,
             "percent": round(100 * switched / total) if total else 0, "timeline": timeline(list(nodes.values()))}
+
+
+def phase_counts(phase, steps) -> dict:
+    """The phase row: done means succeeded. The engine counts a skipped or
+    failed step as over (DONE), but "10 / 10 done" after a cancel that
+    skipped 4 would say those nodes were switched."""
+    succeeded = sum(step.status == StepStatus.SUCCEEDED for step in steps)
+    others = [(sum(step.status in statuses for step in steps), word) for statuses, word in
+              ((BAD, "failed"), ((StepStatus.SKIPPED,), "skipped"), (IN_FLIGHT, "in flight"))]
+    return {"label": phase.label, "done": succeeded, "total": len(steps),
+            "others": ", ".join(f"{count} {word}" for count, word in others if count),
+            "percent": round(100 * succeeded / len(steps))}
 
 
 def timeline(rows: list[NodeRow]):
