@@ -247,7 +247,8 @@ def main(argv=None) -> dict:
     redis_url, redis_process = services.start_redis(workdir)
     os.environ.update(STACKATO_DASH_VAR_DIR=str(workdir / "var"), DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
                       REDIS_URL=redis_url, SSH_PRIVATE_KEY_PATH=str(workdir / "client" / "id_ed25519"),
-                      ARTIFACTS_DIR=str(workdir / "artifacts"), DJANGO_SETTINGS_MODULE="stackato_dash.settings")
+                      ARTIFACTS_DIR=str(workdir / "artifacts"), DJANGO_SETTINGS_MODULE="stackato_dash.settings",
+                      INSECURE_REGISTRIES="127.0.0.0/8")  # the sandbox's registry speaks plain HTTP on loopback
     args.out_dir.mkdir(parents=True, exist_ok=True)
     bench = Bench(args, workdir, redis_process.pid)
     try:

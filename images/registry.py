@@ -1,12 +1,15 @@
-"""A small client of the Docker registry HTTP API v2, no auth. The seed's
-registry on the Core node is a plain-HTTP (insecure) one on the private
-network; one that speaks HTTPS is spoken to over HTTPS, Docker's own order
-(scheme()), its certificate checked against the system's CAs (SSL_CERT_FILE
-names another bundle). Names are validated before they go into a URL."""
+"""A small client of the Docker registry HTTP API v2, no auth. A registry is
+spoken to over HTTPS, its certificate checked against the system's CAs
+(SSL_CERT_FILE names another bundle), unless the operator declared it
+insecure (INSECURE_REGISTRIES, as Docker's daemon.json insecure-registries):
+then over plain HTTP, as the seed's registry on the Core node speaks. Never
+found by trying: a TLS handshake that fails (a reset, a middlebox, an
+attacker on the path) is an error, not a reason to send the request in clear.
+Names are validated before they go into a URL."""
 import http.client
+import ipaddress
 import json
 import re
-import socket
 import ssl
 import urllib.error
 import urllib.parse
@@ -28,10 +31,21 @@ MANIFEST_TYPES = ", ".join([
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}", re.ASCII)
 _NEXT_LINK = re.compile(r'<([^>]+)>;\s*rel="next"')
 PAGES_MAX = 50
-TLS_PROBE_TIMEOUT = 2.0  # a TLS server answers a ClientHello at once; a plain-HTTP one never completes it
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_SCHEMES: dict[str, str] = {}  # location -> the scheme its server was found to speak (this process)
+_LOCATION = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]):[0-9]{1,5}", re.ASCII)
 
+
+class RegistryError(Exception):
+    """The registry answered something this client cannot use."""
+
+
+class RegistryUnreachable(RegistryError):
+    """Nothing (or no HTTP) answers at the registry's location."""
+
+
+class TLSHandshakeFailed(RegistryError):
+    """Something answers at a registry not declared insecure, but the TLS
+    handshake with it failed: a plain-HTTP registry, or someone in between."""
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -43,55 +57,71 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
+class _HandshakeFailed(Exception):
+    """Not an OSError, so urllib passes it through as it is (_request)."""
+
+
+class _HandshakeCheckedConnection(http.client.HTTPSConnection):
+    """HTTPSConnection.connect (no proxy tunnel here), with a failed TLS
+    handshake told apart from a refused TCP connection or a failed request."""
+
+    def connect(self):
+        http.client.HTTPConnection.connect(self)
+        try:
+            self.sock = self._context.wrap_socket(self.sock, server_hostname=self.host)
+        except ssl.SSLCertVerificationError:
+            raise  # TLS works; the certificate is not trusted: said as before (RegistryUnreachable)
+        except (ssl.SSLError, OSError) as error:  # a reset, EOF, an answer not in TLS, no answer in time
+            self.sock.close()
+            raise _HandshakeFailed(error) from None
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req):
+        return self.do_open(_HandshakeCheckedConnection, req, context=self._context)
+
+
 def _opener():
     """No proxy: the registry is on the cluster's private network, and a proxy
     from the environment must not see (or break) these requests. A fresh TLS
     context each time, so SSL_CERT_FILE is read as it is now."""
     return urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects(),
-                                       urllib.request.HTTPSHandler(context=ssl.create_default_context()))
+                                       _HTTPSHandler(context=ssl.create_default_context()))
+
+
+def declared_insecure(location: str) -> bool:
+    """Whether the operator's INSECURE_REGISTRIES names location: an entry
+    host:port equal to it, or an address range (CIDR) holding its host, an
+    IP address (a name is not resolved to match a range: name it host:port)."""
+    host = location.rsplit(":", 1)[0].strip("[]")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    for entry in settings.INSECURE_REGISTRIES:
+        if "/" in entry:
+            try:
+                network = ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise RegistryError(f"INSECURE_REGISTRIES: {entry!r:.80} is neither host:port nor an address "
+                                    "range") from None
+            if address is not None and address.version == network.version and address in network:
+                return True
+        elif not _LOCATION.fullmatch(entry):
+            raise RegistryError(f"INSECURE_REGISTRIES: {entry!r:.80} is neither host:port nor an address range")
+        elif entry.lower() == location.lower():
+            return True
+    return False
 
 
 def scheme(location: str) -> str:
-    """"https" if the server at location completes a TLS handshake, else
-    "http": Docker tries HTTPS first too, and an HTTPS registry needs no
-    insecure-registries entry on any engine (images/registry_trust.py). Found
-    once per location; forgotten when a request to it fails."""
-    if location in _SCHEMES:
-        return _SCHEMES[location]
-    host, colon, port = location.rpartition(":")
-    if not colon:  # a name with no port: Docker's HTTPS port
-        host, port = location, "443"
-    # Only "does it speak TLS?": the requests themselves verify the certificate.
-    probe = ssl.create_default_context()
-    probe.check_hostname, probe.verify_mode = False, ssl.CERT_NONE
-    try:
-        with socket.create_connection((host, int(port)), timeout=settings.REGISTRY_TIMEOUT) as sock:
-            sock.settimeout(TLS_PROBE_TIMEOUT)
-            with probe.wrap_socket(sock, server_hostname=host):
-                found = "https"
-    except (ssl.SSLError, ConnectionResetError):
-        found = "http"  # it answered, not in TLS
-    except TimeoutError:
-        # No answer in time: a plain server waiting for a request line, or a
-        # TLS one slow on a loaded machine. Not remembered: taken for plain
-        # HTTP for good, a TLS registry would get every request in HTTP.
-        return "http"
-    except (OSError, ValueError):
-        return "http"  # nothing answers (not remembered): the request says so
-    _SCHEMES[location] = found
-    return found
+    """"http" only for a registry the operator declared insecure, as Docker
+    speaks plain HTTP only to its insecure-registries; else "https"."""
+    return "http" if declared_insecure(location) else "https"
 
 
 def url(location: str, path: str) -> str:
     return f"{scheme(location)}://{location}{path}"
-
-
-class RegistryError(Exception):
-    """The registry answered something this client cannot use."""
-
-
-class RegistryUnreachable(RegistryError):
-    """Nothing (or no HTTP) answers at the registry's location."""
 
 
 @dataclass(frozen=True)
@@ -116,8 +146,12 @@ def _request(location: str, path: str, *, method: str = "GET", accept: str | Non
                 raise RegistryError(f"the registry at {location} redirected {path} to {where!r:.120} "
                                     f"(HTTP {error.code}): redirects are not followed") from None
             return Answer(error.code, dict(error.headers or {}), error.read() if method != "HEAD" else b"")
+    except _HandshakeFailed as error:
+        raise TLSHandshakeFailed(
+            f"TLS handshake with {location} failed: {error.args[0]}; if this registry speaks plain HTTP, declare it "
+            f"insecure (INSECURE_REGISTRIES={location} in the console's environment, README: Configuration)"
+        ) from None
     except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
-        _SCHEMES.pop(location, None)  # it may have changed (or another server took the port): found again next time
         reason = getattr(error, "reason", None) or error
         raise RegistryUnreachable(f"the registry at {location} does not answer ({reason})") from None
 

@@ -43,7 +43,7 @@ def registry_of(reference: str) -> str | None:
 
 
 def check(registry_config, location: str, https: bool = False) -> PullCheck:
-    """https: the registry completes a TLS handshake (images.registry.scheme)."""
+    """https: the console speaks HTTPS to it, not declared insecure (images.registry.scheme)."""
     def cannot(why: str) -> PullCheck:
         return PullCheck(False, why, needed_setting(location))
     if https:

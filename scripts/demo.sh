@@ -72,6 +72,11 @@ say "builds and pushes run on $BUILD_DOCKER_HOST"
 # provisioning records that one; stop it (`manage.py sandbox fault registry
 # down`) to see the container run instead.
 export REGISTRY_IMAGE
+# That registry speaks plain HTTP: the web server and the workers speak HTTP
+# to it only because it is declared insecure (print_config.py: the sandbox
+# Core's port 5000 unless INSECURE_REGISTRIES is set).
+export INSECURE_REGISTRIES
+say "registries declared insecure (plain HTTP): $INSECURE_REGISTRIES"
 
 # Services run in their own session (setsid): a Ctrl-C in the terminal
 # reaches only this script, which stops them in order, and each one's pid is

@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from sandbox.layout import REGISTRY_PORT as SANDBOX_REGISTRY_PORT  # noqa: E402
 from sandbox.registry_image import IMAGE as SANDBOX_REGISTRY_IMAGE  # noqa: E402
 from stackato_dash import settings  # noqa: E402
 
@@ -73,6 +74,11 @@ values = {
     # "Provision registry" runs this image on the sandbox's Core: the default
     # (registry:2) cannot be pulled offline; `sandbox up` imports this one.
     "REGISTRY_IMAGE": os.environ.get("REGISTRY_IMAGE") or SANDBOX_REGISTRY_IMAGE,
+    # The sandbox's registry (and the one "Provision registry" runs there) speaks
+    # plain HTTP on its Core's port 5000: declared insecure, as an operator
+    # would, unless INSECURE_REGISTRIES is set (environment or .env).
+    "INSECURE_REGISTRIES": os.environ.get("INSECURE_REGISTRIES")
+    or f"{settings.SANDBOX_BASE_ADDRESS}:{SANDBOX_REGISTRY_PORT}",
 }
 for name, value in values.items():
     print(f"{name}={shlex.quote(str(value))}")

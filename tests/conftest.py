@@ -3,6 +3,7 @@ import os
 
 import pytest
 from _pytest.nodeid import NodeId
+from django.conf import settings
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.test import TestCase, TransactionTestCase
 
@@ -13,6 +14,14 @@ from support import migration_data, xdist_worker
 # Under pytest-xdist, this worker's own sandbox addresses and Redis database,
 # set before the sandbox fixtures below read them.
 xdist_worker.isolate()
+
+# Every registry the suite starts (the sandboxes', the provisioned container,
+# the small servers of unit tests) speaks plain HTTP on loopback: declared
+# insecure as an operator would (README: Configuration), here and for the
+# rqworkers and demo the tests start. Settings were read before this file
+# (pytest-django first); tests of HTTPS registries override it.
+os.environ["INSECURE_REGISTRIES"] = "127.0.0.0/8"
+settings.INSECURE_REGISTRIES = ["127.0.0.0/8"]
 
 # The rollout sandbox and worker fixtures, shared by tests/integration and tests/browser.
 pytest_plugins = ["support.rollout_sandbox", "support.job_runs"]

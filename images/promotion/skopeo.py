@@ -36,8 +36,9 @@ class CopyUnavailable(Exception):
 
 
 def _tls_verify(location: str) -> str:
-    # A plain-HTTP registry (the seed's insecure one) is spoken to over HTTP;
-    # one that speaks TLS has its certificate checked, as registry.py does.
+    # A registry declared insecure (INSECURE_REGISTRIES, the seed's plain-HTTP
+    # one) is spoken to without TLS verification; any other has its
+    # certificate checked, as registry.py does.
     return "true" if registry.scheme(location) == "https" else "false"
 
 

@@ -3,7 +3,8 @@ cluster's registry? Read from each node's refreshed facts (its engine's
 `docker info` RegistryConfig), not asked live: the plan page and the start
 stay quick and make no SSH call inside a request; a node never refreshed,
 or whose engine did not say, counts as unable (refresh facts to clear it),
-unless the registry speaks HTTPS, which needs no setting on any engine."""
+unless the registry is spoken to over HTTPS (not declared insecure), which
+needs no setting on any engine."""
 from images import registry, registry_trust
 
 
@@ -14,11 +15,9 @@ def blocked_nodes(cluster, reference: str) -> list[tuple]:
     location = registry_trust.registry_of(reference)
     if location is None:
         return []
-    blocked, https = [], None
+    blocked, https = [], registry.scheme(location) == "https"
     for node in cluster.nodes.filter(enabled=True).order_by("address"):
-        if node.is_dea and not registry_trust.check(node.registry_config, location).can_pull:
-            if https is None:  # asked of the registry only when a node's settings would not do for plain HTTP
-                https = registry.scheme(location) == "https"
+        if node.is_dea:
             verdict = registry_trust.check_node(node, location, https)
             if not verdict.can_pull:
                 blocked.append((node, verdict))

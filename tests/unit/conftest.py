@@ -1,27 +1,16 @@
 """Unit tests: no services off this machine."""
-import ipaddress
-
 import pytest
 
-from images import registry
 from nodes.models import Cluster
 
 
 @pytest.fixture(autouse=True)
-def registries_off_loopback_are_not_asked(monkeypatch):
+def registries_off_loopback_are_declared_insecure(settings):
     """Unit tests name registries such as 10.0.0.11:5000 that nothing may
-    contact: those count as plain HTTP without a TLS probe. A registry on
-    loopback (a real server a test started) is probed as in production."""
-    probe = registry.scheme
-
-    def scheme(location: str) -> str:
-        host = location.rpartition(":")[0] or location
-        try:
-            on_loopback = ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            on_loopback = host == "localhost"
-        return probe(location) if on_loopback else "http"
-    monkeypatch.setattr(registry, "scheme", scheme)
+    contact, as the seed's plain-HTTP ones: declared insecure, as an operator
+    would (besides the suite's 127.0.0.0/8, tests/conftest.py). A test about
+    the declaration sets INSECURE_REGISTRIES itself."""
+    settings.INSECURE_REGISTRIES = [*settings.INSECURE_REGISTRIES, "10.0.0.0/8"]
 
 
 # Two clusters with registries, for promotion from one to the other (the

@@ -109,11 +109,11 @@ def _oci_image(layout: Path, tag: str) -> None:
 
 
 @pytest.fixture
-def registries(tmp_path, monkeypatch):
-    monkeypatch.setattr(registry, "TLS_PROBE_TIMEOUT", 30.0)  # about TLS, not the probe's patience
+def registries(tmp_path, settings):
     tls = certificate(tmp_path)
     plain, source = _start_registry(tmp_path / "source", None)
     secure, target = _start_registry(tmp_path / "target", tls)
+    settings.INSECURE_REGISTRIES = [source]  # the plain-HTTP one is declared insecure; the target is not
     try:
         _oci_image(tmp_path / "image", "1.0.0")
         subprocess.run(["skopeo", "--policy", str(skopeo.POLICY), "copy", "--preserve-digests",  # noqa: S603, S607 - fixed argv
@@ -147,3 +147,11 @@ def test_an_https_registry_whose_certificate_is_not_trusted_gets_nothing(registr
         skopeo.copy(source, target, REPOSITORY, digest, "1.0.0", lambda line: None)
     monkeypatch.setenv("SSL_CERT_FILE", str(registries[2]))  # to look, the console trusts it again
     assert registry.manifest_digest(target, REPOSITORY, "1.0.0") is None
+
+
+def test_the_plain_http_registry_not_declared_insecure_is_refused_not_spoken_to_in_clear(registries, settings):
+    source, _, _ = registries
+    settings.INSECURE_REGISTRIES = []  # the operator has not said it speaks plain HTTP
+    with pytest.raises(registry.TLSHandshakeFailed, match=f"TLS handshake with {source} failed: .*declare it "
+                                                          f"insecure \\(INSECURE_REGISTRIES={source}"):
+        registry.manifest_digest(source, REPOSITORY, "1.0.0")

@@ -1,21 +1,16 @@
-"""A registry that speaks HTTPS is spoken to over HTTPS and needs no
+"""A registry not declared insecure is spoken to over HTTPS and needs no
 insecure-registries entry on any DEA (images/registry.py scheme(),
-images/registry_trust.py); a plain-HTTP one is judged by each engine's
-settings as before. Real servers on 127.0.0.1: one with TLS (a certificate
-made here, trusted through SSL_CERT_FILE), one without."""
-import contextlib
-import datetime
+images/registry_trust.py); one declared insecure (INSECURE_REGISTRIES) is
+spoken to over plain HTTP and judged by each engine's settings. Real servers
+on 127.0.0.1: one with TLS (a certificate made here, trusted through
+SSL_CERT_FILE), one without. The suite declares 127.0.0.0/8 insecure
+(tests/conftest.py): each test here says what it declares."""
 import http.server
-import ipaddress
-import socket
 import ssl
 import threading
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from support.self_signed import certificate
 
 from images import registry
 from images.rollouts import pull_check
@@ -54,24 +49,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def certificate(directory) -> tuple:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "registry on the core")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = directory / "registry.crt", directory / "registry.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path
-
-
 def serve(tls: tuple | None):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     if tls:
@@ -83,11 +60,8 @@ def serve(tls: tuple | None):
 
 
 @pytest.fixture
-def tls(tmp_path, monkeypatch):
-    # These tests are about what is said over TLS, not how fast the probe gives
-    # up: on a loaded CI machine a handshake can outlast the 2 s probe and the
-    # request would go out in plain HTTP (that case has its own test below).
-    monkeypatch.setattr(registry, "TLS_PROBE_TIMEOUT", 30.0)
+def tls(tmp_path, settings):
+    settings.INSECURE_REGISTRIES = []  # nothing declared insecure
     return certificate(tmp_path)
 
 
@@ -101,8 +75,9 @@ def https_registry(tls, monkeypatch):
 
 
 @pytest.fixture
-def http_registry():
+def http_registry(settings):
     server, location = serve(None)
+    settings.INSECURE_REGISTRIES = [location]  # the operator declared it
     yield location
     server.shutdown()
     server.server_close()
@@ -143,38 +118,3 @@ def test_deas_need_no_insecure_setting_for_an_https_registry(request, served_ove
     if blocked:
         assert f'"insecure-registries": ["{location}"]' in found[0][1].fix
         assert "refresh its facts" in found[1][1].why and found[1][1].fix == ""
-
-
-def test_a_tls_handshake_too_slow_once_is_not_taken_for_plain_http_for_good(tls, monkeypatch):
-    """On a loaded machine a TLS registry's handshake can outlast the probe.
-    That says nothing about the scheme: remembered as plain HTTP, every later
-    request would go over HTTP to a TLS port until the process restarts."""
-    monkeypatch.setenv("SSL_CERT_FILE", str(tls[0]))
-    monkeypatch.setattr(registry, "TLS_PROBE_TIMEOUT", 0.3)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(*tls)
-    listener = socket.create_server(("127.0.0.1", 0))
-    location = f"127.0.0.1:{listener.getsockname()[1]}"
-    held = []
-
-    def accept():
-        # The first connection's handshake is held (the slow one); later ones complete.
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            if not held:
-                held.append(conn)
-                continue
-            with contextlib.suppress(OSError), context.wrap_socket(conn, server_side=True):
-                pass  # the handshake is all the probe asks for
-    threading.Thread(target=accept, daemon=True).start()
-    try:
-        assert registry.scheme(location) == "http"  # the probe gave up on the held handshake
-        assert registry.scheme(location) == "https"
-    finally:
-        listener.close()
-        for conn in held:
-            conn.close()
-        registry._SCHEMES.pop(location, None)
