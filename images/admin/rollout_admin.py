@@ -8,7 +8,7 @@ from django.urls import path, reverse
 
 from images.admin import rollout_governance, rollout_interventions, rollout_progress
 from images.admin.rollout_confirmation import confirm_and_start
-from images.models.rollout import Phase, Rollout, RolloutKind, StepStatus
+from images.models.rollout import Phase, Rollout, RolloutKind, RolloutStatus, StepStatus
 from images.rollouts import cancel as cancelling
 from images.rollouts import start
 from stackato_dash.admin_confirmation import PlanRow, choice, confirmation_page, confirmed
@@ -101,8 +101,11 @@ class RolloutAdmin(ReadOnlyAdmin):
 def undo_offered(rollout) -> bool:
     """The page's Undo… button: where start.undo would undo something. It
     accepts any finished rollout that read the image it replaced, but one that
-    rolled back, or stopped before the config was set, left nothing to undo."""
+    rolled back, stopped before the config was set, or was undone already
+    left nothing to undo."""
     if not (rollout.is_finished and rollout.previous_image):
+        return False
+    if Rollout.objects.filter(undoes=rollout, status=RolloutStatus.SUCCEEDED).exists():
         return False
     config_steps = rollout.steps.filter(status=StepStatus.SUCCEEDED, phase__in=(Phase.CONFIG, Phase.REVERT_CONFIG))
     return set(config_steps.values_list("phase", flat=True)) == {Phase.CONFIG}

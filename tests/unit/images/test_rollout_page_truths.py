@@ -138,6 +138,16 @@ def test_undo_is_not_offered_where_there_is_nothing_to_undo(admin_client, cluste
     assert "Undo…" not in page_of(admin_client, rollout)
 
 
+def test_undo_is_not_offered_once_an_undo_of_it_succeeded(admin_client, cluster):
+    rollout = make_rollout(cluster, ["succeeded"], status="succeeded")
+    undo = Rollout.objects.create(cluster=cluster, target_image=PREVIOUS, target_pull=PREVIOUS, previous_image=TARGET,
+                                  kind="rollback", undoes=rollout, requested_by_username="ops", reason="bad",
+                                  status="failed")
+    assert UNDO in page_of(admin_client, rollout)  # the undo failed: still something to undo
+    Rollout.objects.filter(pk=undo.pk).update(status="succeeded")
+    assert "Undo…" not in page_of(admin_client, rollout)
+
+
 def test_a_viewer_is_not_offered_undo(client, django_user_model, cluster):
     rollout = make_rollout(cluster, ["succeeded"], status="succeeded")
     viewer = django_user_model.objects.create_user("viewer", password="x", is_staff=True)
