@@ -28,7 +28,7 @@ class NodeSerializer(serializers.ModelSerializer):
         fields = ["id", "cluster", "address", "roles", "enabled", "in_maintenance", "trusted",
                   "host_key_fingerprint", "reachable", "last_seen", "desired_image", "fence_state", "fence_pid",
                   "fence_started_at", "facts_refreshed_at", "facts_verified_at", "facts_verified_by_rollout",
-                  "last_error", "drift", "drift_display"]
+                  "desired_image_set_at", "desired_image_set_by_rollout", "last_error", "drift", "drift_display"]
 
 
 class ImageVersionSerializer(serializers.ModelSerializer):

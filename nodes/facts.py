@@ -13,6 +13,7 @@ FACT_FIELDS = [
     "last_seen", "reachable", "desired_image", "fence_state", "fence_pid", "fence_started_at",
     "docker_version", "images", "registry_config", "facts_refreshed_at", "last_error", "drift",
     "host_key_mismatch_fingerprint", "host_key_mismatch_at", "facts_verified_at", "facts_verified_by_rollout",
+    "desired_image_set_at", "desired_image_set_by_rollout",
 ]
 
 
@@ -51,6 +52,8 @@ def _collect(node, session) -> str:
     # 3.4 keeps a list: the first entry is the default image.
     node.desired_image = desired[0] if isinstance(desired, list) and desired else str(desired)
     note_desired_image(node.cluster, node.desired_image)
+    # Read on the node now: no longer what a rollout's config step wrote (config_facts.py).
+    node.desired_image_set_at = node.desired_image_set_by_rollout = None
     node.docker_version = remote_docker.engine_version(session)
     node.images = remote_docker.images(session)
     node.registry_config = remote_docker.registry_config(session)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from images.models.rollout import Phase, Rollout, RolloutStep, StepStatus
 from images import engine
-from images.rollouts import audit, config_read, fence_check, node_engine, smoke as smoke_test, verified_facts
+from images.rollouts import audit, config_facts, config_read, fence_check, node_engine, smoke as smoke_test, verified_facts
 from images.rollouts.fence_check import NotVerified
 from nodes import config_history, remote, ssh
 from nodes.kato import Kato, KatoError
@@ -118,6 +118,7 @@ def set_config(step, session) -> str:
     kato.set_desired_image(step.image, cluster.image_setting)
     # Drift asks what the config named when each fence started (a config set back included).
     config_history.record(cluster, step.image, changed_at)
+    config_facts.record(step)  # the nodes this rollout does not restart: their rows name the new image too
     return f"{cluster.image_setting}: {current} -> {step.image} (read back)"
 
 

@@ -21,7 +21,8 @@ from nodes.models import Node
 logger = logging.getLogger(__name__)
 
 FIELDS = ["reachable", "last_seen", "last_error", "desired_image", "fence_state", "fence_pid", "fence_started_at",
-          "images", "facts_verified_at", "facts_verified_by_rollout", "drift"]
+          "images", "facts_verified_at", "facts_verified_by_rollout", "desired_image_set_at",
+          "desired_image_set_by_rollout", "drift"]
 
 
 def record(step, fence) -> None:
@@ -43,6 +44,7 @@ def apply(node, step, fence, now=None) -> None:
     now = now or timezone.now()
     node.reachable, node.last_seen, node.last_error = True, now, ""  # it answered every look just now
     node.desired_image = step.image  # the config read back names it (config_read.py)
+    node.desired_image_set_at = node.desired_image_set_by_rollout = None  # read, not only set (config_facts.py)
     node.fence_state, node.fence_pid, node.fence_started_at = fence.state, fence.pid, fence.started
     node.facts_verified_at, node.facts_verified_by_rollout = now, step.rollout_id
     entry, expected = _engine_entry(node, step)

@@ -60,6 +60,14 @@ class Node(models.Model):
     # The rollout's id, not a key: nodes' models do not depend on images'.
     facts_verified_by_rollout = models.UUIDField(null=True, blank=True, editable=False,
                                                  help_text="The rollout whose step verified them.")
+    # A rollout's config step names a new image for the nodes it does not work
+    # on too (left out, not a DEA): it writes desired_image and drift here
+    # without reading the node (images/rollouts/config_facts.py). Cleared when
+    # the node's config is read again (a refresh, a verified restart).
+    desired_image_set_at = models.DateTimeField(null=True, blank=True, editable=False,
+                                                help_text="When a rollout's config step set the desired image here.")
+    desired_image_set_by_rollout = models.UUIDField(null=True, blank=True, editable=False,
+                                                    help_text="The rollout whose config step set it.")
     last_error = models.TextField(blank=True, editable=False)
     drift = models.CharField(max_length=32, choices=Drift.choices, default=Drift.HOST_KEY_UNKNOWN, editable=False, db_index=True)
 
