@@ -42,8 +42,8 @@ REFUSED = {409: OpenApiResponse(RefusalSerializer, description="Refused: nothing
 class ImageVersionViewSet(RolePermissions, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permissions = {"list": VIEW, "retrieve": VIEW, "log": VIEW, "create": ("images.add_imageversion",),
                    "build": ("images.build_imageversion",), "push": ("images.push_imageversion",),
-                   # As the admin's "Promote to cluster…" (promotion_views.promote): starting a rollout.
-                   "promote": ("images.activate_rollout",)}
+                   # As the admin's "Promote to cluster…" (promotion_views.promote): the Promotion's add.
+                   "promote": (promotion_rules.REQUEST_PERMISSION,)}
     serializer_class = ImageVersionSerializer
 
     def get_queryset(self):

@@ -10,9 +10,10 @@ from api import filters
 from api.permissions import RolePermissions
 from api.serializers import PromotionDetailSerializer, PromotionSerializer
 from images.models import Promotion
+from images.promotion.rules import VIEW_PERMISSION
 from job_runs.models import RunStatus
 
-VIEW = ("images.view_promotion",)
+VIEW = (VIEW_PERMISSION,)
 
 
 @extend_schema_view(

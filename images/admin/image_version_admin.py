@@ -8,6 +8,7 @@ from images.dockerfile import DockerfileError
 from images.forms import ImageVersionForm
 from images.models import ImageVersion, RunStep
 from images.models.image_version import DEFINITION_FIELDS
+from images.promotion import rules as promotion_rules
 
 STATUS_FIELDS = ["status", "reason", "local", "engine_reference", "image_id", "size", "registry_reference",
                  "manifest_digest", "built_at", "pushed_at", "created_by_username", "created_at"]
@@ -135,6 +136,9 @@ class ImageVersionAdmin(admin.ModelAdmin):
 
     def has_distribute_permission(self, request):
         return request.user.has_perm("images.distribute_rollout")
+
+    def has_promote_permission(self, request):
+        return request.user.has_perm(promotion_rules.REQUEST_PERMISSION)
 
     @admin.action(description="Build selected versions…", permissions=["build"])
     def build(self, request, queryset):

@@ -2,7 +2,11 @@
 cluster, the ones it may go to as choices) through the one confirmation
 helper, then the POST that queues the copy job; the promotion's own page
 (log, status) links to the usual rollout plan page on the target once the
-target registry serves the same digest. Permission: starting a rollout."""
+target registry serves the same digest. Permissions: the Promotion model's
+own, as every other admin page checks its model's: images.add_promotion to
+request one (the Release manager's, images migration 0017),
+images.view_promotion to read its page (every role's, nodes migration 0014);
+reading the version (images.view_imageversion) is not reading its promotions."""
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
@@ -16,7 +20,7 @@ from images.promotion import pipeline, rules
 from stackato_dash.admin_confirmation import PlanRow, choice, confirmation_page, confirmed
 
 
-@admin.action(description="Promote to cluster… (copy by digest, then plan the rollout there)", permissions=["activate"])
+@admin.action(description="Promote to cluster… (copy by digest, then plan the rollout there)", permissions=["promote"])
 def promote(modeladmin, request, queryset):
     if queryset.count() != 1:
         messages.error(request, "Select exactly one image version to promote.")
@@ -56,7 +60,7 @@ def promote(modeladmin, request, queryset):
 def promotion_page(modeladmin, request, promotion_id):
     """One promotion: status, reason and log (the page reloads while it runs),
     and once done the link to the rollout plan page on the target cluster."""
-    if not modeladmin.has_view_permission(request):
+    if not request.user.has_perm(rules.VIEW_PERMISSION):
         raise PermissionDenied
     row = get_object_or_404(Promotion.objects.select_related("source__cluster", "target_cluster", "target"),
                             pk=promotion_id)

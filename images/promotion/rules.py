@@ -9,6 +9,12 @@ from nodes.models import Cluster
 from stackato_dash import queueing
 
 
+# The Promotion model's own permissions, wherever one is requested (admin,
+# API, manage.py) or read: the Release manager's and every role's.
+REQUEST_PERMISSION = "images.add_promotion"
+VIEW_PERMISSION = "images.view_promotion"
+
+
 class PromotionRefused(Exception):
     """Nothing was queued; the message says why."""
 

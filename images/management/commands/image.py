@@ -17,8 +17,8 @@ from nodes.models import Cluster
 from stackato_dash import queueing
 
 PERMISSIONS = {"new": "images.add_imageversion", "build": "images.build_imageversion", "push": "images.push_imageversion",
-               # As the admin's "Promote to cluster…": starting a rollout.
-               "promote": "images.activate_rollout"}
+               # As the admin's "Promote to cluster…": the Promotion model's own add.
+               "promote": promotion_rules.REQUEST_PERMISSION}
 
 
 class Command(BaseCommand):

@@ -5,11 +5,13 @@ cluster that does not exist); /api/promotions/ reads what was requested and
 how it went. Real Redis with an idle registered worker: the copy job is
 queued and counted, not run (the copy itself: tests/integration/promotion)."""
 import pytest
+from django.contrib.auth.models import Permission
 
 from images.models import Promotion, Rollout, Status
 from images.models.rollout import RolloutStatus
 from job_runs.models import RunStatus
 from nodes.models import Cluster
+from support import api_tokens
 from support.image_versions import REPOSITORY, draft_version
 
 pytestmark = pytest.mark.django_db
@@ -145,11 +147,20 @@ def test_an_unknown_cluster_or_field_is_400(promote, client_as, releasable, prod
 
 
 @pytest.mark.parametrize("role", ["Viewer", "Operator"])
-def test_only_who_may_start_a_rollout_promotes(promote, client_as, releasable, production, worker, role):
+def test_only_who_may_request_a_promotion_promotes(promote, client_as, releasable, production, worker, role):
     response = promote(client_as(role), releasable, "production")
     assert response.status_code == 403
     assert response.json() == {"detail": f"{role.lower()} may not do this: it needs the permission "
-                                         "images.activate_rollout."}
+                                         "images.add_promotion."}
+    assert not Promotion.objects.exists() and worker.count == 0
+
+
+def test_starting_rollouts_is_not_requesting_promotions(promote, token_of, releasable, production, worker):
+    user, token = token_of("No role")
+    user.user_permissions.set(Permission.objects.filter(codename__in=["activate_rollout", "view_imageversion"]))
+    response = promote(api_tokens.client_with(token), releasable, "production")
+    assert response.status_code == 403
+    assert response.json() == {"detail": "no_role may not do this: it needs the permission images.add_promotion."}
     assert not Promotion.objects.exists() and worker.count == 0
 
 

@@ -56,7 +56,7 @@ def refused(*args) -> str:
 
 @pytest.mark.django_db
 def test_promote_queues_the_copy_once(version, worker, django_capture_on_commit_callbacks):
-    user_with("activate_rollout")
+    user_with("add_promotion")
     succeeded_on_its_cluster(version)
     with django_capture_on_commit_callbacks(execute=True):
         document = json.loads(run(str(version.pk), "--cluster", "production", "--user", "release", "--json"))
@@ -70,9 +70,10 @@ def test_promote_queues_the_copy_once(version, worker, django_capture_on_commit_
 
 @pytest.mark.django_db
 def test_promote_refusals(version, worker):
-    user_with("activate_rollout")
-    user_with("distribute_rollout", name="operator")
-    assert "operator may not do this: it needs the permission images.activate_rollout" in refused(
+    user_with("add_promotion")
+    # Starting a rollout is not requesting a promotion (the Promotion model's own add: images migration 0017).
+    user_with("distribute_rollout", "activate_rollout", "view_promotion", name="operator")
+    assert "operator may not do this: it needs the permission images.add_promotion" in refused(
         str(version.pk), "--cluster", "production", "--user", "operator")
     assert "never succeeded on staging" in refused(str(version.pk), "--cluster", "production", "--user", "release")
     succeeded_on_its_cluster(version)
@@ -84,7 +85,7 @@ def test_promote_refusals(version, worker):
 @pytest.mark.django_db(transaction=True)
 def test_promote_wait_prints_the_log_and_fails_with_the_reason(version, worker, monkeypatch):
     """The job runs (in this process, as a worker would) while the command waits."""
-    user_with("activate_rollout")
+    user_with("add_promotion")
     succeeded_on_its_cluster(version)
     monkeypatch.setattr(registry, "has_manifest", lambda location, repository, digest: False)
     monkeypatch.setattr(follow.time, "sleep", lambda seconds: run_queued_jobs())
