@@ -3,11 +3,12 @@ import json
 from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
 from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 
-from nodes import importer, jobs, protection_lift
+from nodes import importer, jobs, machine_claims, protection_lift
 from nodes.admin import plans
 from nodes.admin.cluster_form import ClusterForm
 from nodes.admin.enqueue import enqueue_for_each
@@ -15,6 +16,11 @@ from nodes.admin.maintenance_window_inline import MaintenanceWindowInline
 from nodes.models import Cluster, Node
 from nodes.models.node import Drift
 from stackato_dash.admin_confirmation import confirmation_page, confirmed
+
+
+class MachineTaken(Exception):
+    """The Core node could not be saved: another cluster took its address
+    between the form's check and the save (the unique Node.address)."""
 
 
 @admin.register(Cluster)
@@ -53,7 +59,20 @@ class ClusterAdmin(admin.ModelAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         form.user = request.user  # a class made for this request by modelform_factory
+        form.machine_taken = getattr(request, "machine_taken", "")
         return form
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Two people adding clusters on one address at the same instant both
+        # pass the form's claim check; the database lets one Core node in. The
+        # other's save raised out of the admin's transaction, which rolled all
+        # of it back (no cluster without its node): its form is shown again
+        # with the refusal the check would have given a moment later.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except MachineTaken as taken:
+            request.machine_taken = str(taken)
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="protection lift")
     def lift_request(self, cluster):
@@ -104,7 +123,13 @@ class ClusterAdmin(admin.ModelAdmin):
             obj.save(update_fields=fields)
         else:
             super().save_model(request, obj, form, change)
-        importer.ensure_core_node(obj)
+        try:
+            importer.ensure_core_node(obj)  # get_or_create: its insert is in a savepoint
+        except IntegrityError as error:
+            owner = machine_claims.owner_elsewhere(obj.core_address, obj)
+            if owner is None:  # not the address after all: a bug, not a race
+                raise
+            raise MachineTaken(machine_claims.refusal(obj.core_address, owner)) from error
 
     def has_import_nodes_permission(self, request):
         return request.user.has_perm("nodes.import_nodes")

@@ -13,11 +13,14 @@ from nodes.models import Cluster
 class ClusterForm(forms.ModelForm):
     user = None  # who posts it: set on the per-request class by ClusterAdmin.get_form
     protection_untick = None  # protection_lift.Untick, when this post unticks Protected
+    machine_taken = ""  # the refusal when this very post lost the race for its address (ClusterAdmin)
 
     def clean_core_address(self):
         # A second cluster on a protected cluster's Core node would be the way
         # around its protection: a rollout there sets the same config.
         address = self.cleaned_data["core_address"]
+        if self.machine_taken:
+            raise forms.ValidationError(self.machine_taken)
         guarded = Cluster.objects.filter(core_address=address, protected=True).exclude(pk=self.instance.pk).first()
         if guarded is not None:
             raise forms.ValidationError(
