@@ -7,7 +7,6 @@ found by trying: a TLS handshake that fails (a reset, a middlebox, an
 attacker on the path) is an error, not a reason to send the request in clear.
 Names are validated before they go into a URL."""
 import http.client
-import ipaddress
 import json
 import re
 import ssl
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from images.references import PATH_RE, TAG_RE
+from stackato_dash import insecure_registries
 
 # Every manifest type a push can produce; the registry answers with the
 # digest of the manifest it stores, whichever of these it is.
@@ -32,7 +32,6 @@ _DIGEST = re.compile(r"sha256:[0-9a-f]{64}", re.ASCII)
 _NEXT_LINK = re.compile(r'<([^>]+)>;\s*rel="next"')
 PAGES_MAX = 50
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_LOCATION = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]):[0-9]{1,5}", re.ASCII)
 
 
 class RegistryError(Exception):
@@ -90,28 +89,9 @@ def _opener():
 
 
 def declared_insecure(location: str) -> bool:
-    """Whether the operator's INSECURE_REGISTRIES names location: an entry
-    host:port equal to it, or an address range (CIDR) holding its host, an
-    IP address (a name is not resolved to match a range: name it host:port)."""
-    host = location.rsplit(":", 1)[0].strip("[]")
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        address = None
-    for entry in settings.INSECURE_REGISTRIES:
-        if "/" in entry:
-            try:
-                network = ipaddress.ip_network(entry, strict=False)
-            except ValueError:
-                raise RegistryError(f"INSECURE_REGISTRIES: {entry!r:.80} is neither host:port nor an address "
-                                    "range") from None
-            if address is not None and address.version == network.version and address in network:
-                return True
-        elif not _LOCATION.fullmatch(entry):
-            raise RegistryError(f"INSECURE_REGISTRIES: {entry!r:.80} is neither host:port nor an address range")
-        elif entry.lower() == location.lower():
-            return True
-    return False
+    """Whether the operator's INSECURE_REGISTRIES names location (a host:port
+    entry, or a range holding its IP address)."""
+    return insecure_registries.covers(settings.INSECURE_REGISTRIES, location)
 
 
 def scheme(location: str) -> str:

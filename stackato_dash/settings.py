@@ -8,6 +8,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from stackato_dash import insecure_registries
 from stackato_dash.secret_key import load_or_create_redis_password, load_or_create_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -200,7 +201,10 @@ REGISTRY_TIMEOUT = env.float("REGISTRY_TIMEOUT", default=5.0)
 # Registries the console speaks plain HTTP to, as Docker's insecure-registries:
 # host:port entries or address ranges (10.0.0.0/24). Every other registry is
 # spoken to over HTTPS only (images/registry.py); a failed TLS handshake is an error.
-INSECURE_REGISTRIES = env.list("INSECURE_REGISTRIES", default=[])
+try:
+    INSECURE_REGISTRIES = insecure_registries.parse(env.list("INSECURE_REGISTRIES", default=[]))
+except ValueError as error:
+    raise ImproperlyConfigured(f"INSECURE_REGISTRIES: {error}") from None
 # The image "Provision registry" runs on a cluster's Core node (the seed's
 # registry procedure); pulled there only if its engine lacks it. The sandbox
 # makes one offline: stackato-dash/sandbox-registry:2.8 (sandbox/README.md).

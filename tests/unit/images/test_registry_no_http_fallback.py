@@ -7,10 +7,14 @@ plain-HTTP request that reaches it, so "no HTTP fallback" is what it saw.
 The suite declares 127.0.0.0/8 insecure (tests/conftest.py): each test here
 says what it declares."""
 import contextlib
+import os
 import socket
 import ssl
 import struct
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 from support.self_signed import certificate
@@ -19,6 +23,7 @@ from images import registry
 from images.promotion import skopeo
 
 DIGEST = "sha256:" + "e" * 64
+PROJECT = Path(__file__).resolve().parents[3]
 
 
 class PathServer:
@@ -163,10 +168,15 @@ def test_which_locations_are_declared_insecure(settings, declared, location, ins
 
 
 @pytest.mark.parametrize("entry", ["10.0.0.5", "http://10.0.0.5:5000", "10.0.0.0/33", "10.0.0.5:5000/v2"])
-def test_a_bad_insecure_registries_entry_is_a_clear_error(settings, entry):
-    settings.INSECURE_REGISTRIES = [entry]
-    with pytest.raises(registry.RegistryError, match=r"INSECURE_REGISTRIES: .* is neither host:port nor an address"):
-        registry.ping("127.0.0.7:5000")
+def test_a_bad_insecure_registries_entry_stops_the_console_at_start(entry):
+    """Read when settings load: the web server and every worker refuse to
+    start, naming the entry, instead of a page or a job failing later."""
+    env = {**os.environ, "INSECURE_REGISTRIES": f"10.0.0.5:5000,{entry}"}
+    started = subprocess.run([sys.executable, "-c", "from stackato_dash import settings"], cwd=PROJECT, env=env,  # noqa: S603 - fixed argv
+                             capture_output=True, text=True, timeout=60)
+    assert started.returncode != 0
+    assert f"ImproperlyConfigured: INSECURE_REGISTRIES: {entry!r} is neither host:port nor an address range" in (
+        started.stderr)
 
 
 def test_skopeo_skips_tls_verification_only_for_a_declared_registry(settings):
