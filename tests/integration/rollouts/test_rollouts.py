@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from images.models.rollout import Rollout, RolloutStatus
 from images.rollouts import start
+from nodes import jobs as node_jobs
 from nodes.models import FenceRestart, Node
 from sandbox import knobs, layout
 from support import ssh
@@ -115,6 +116,17 @@ def test_failures_within_the_threshold_go_on_and_past_it_stop(admin_client, roll
     restarts = rollout2.steps.filter(phase="restart")
     # canary, then the failing node; the last two were never started
     assert sorted(restarts.values_list("status", flat=True)) == ["failed", "skipped", "skipped", "succeeded"]
+    # The page counts the skipped restarts apart from the done one, shows the
+    # skipped nodes on the image they kept, and offers Undo… (the config names the target).
+    before = version.registry_reference  # what the first rollout activated
+    assert rollout2.previous_image == before
+    page = admin_client.get(reverse("admin:images_rollout_change", args=[rollout2.pk])).content.decode()
+    assert "<td>1 / 4 done, 1 failed, 2 skipped</td>" in page
+    for skipped in restarts.filter(status="skipped"):
+        row = page.split(f"<code>{skipped.node.address}</code>", 1)[1].split("</tr>", 1)[0]
+        assert f"<code>{before}</code> <span class=\"quiet\">(restart + verify skipped)</span>" in row, row
+        assert version2.registry_reference not in row.split("<details>", 1)[0]
+    assert f'value="Undo… (back to {before})"' in page
 
 
 def test_a_failed_pull_leaves_the_config_and_every_fence_alone(admin_client, rollout_sandbox, rollout_fleet):
@@ -138,6 +150,8 @@ def test_undo_restores_every_node(admin_client, rollout_sandbox, rollout_fleet):
     run_queued_jobs()
     rollout.refresh_from_db()
     assert rollout.status == RolloutStatus.SUCCEEDED, rollout.decisions
+    page = reverse("admin:images_rollout_change", args=[rollout.pk])
+    assert f'value="Undo… (back to {BASE})"' in admin_client.get(page).content.decode()
     response = admin_client.post(reverse("admin:images_rollout_changelist"),
                                  {"action": "undo", "_selected_action": [rollout.pk], "post": "yes", **STRATEGY})
     assert response.status_code == 302
@@ -145,6 +159,7 @@ def test_undo_restores_every_node(admin_client, rollout_sandbox, rollout_fleet):
     run_queued_jobs()
     undo.refresh_from_db()
     assert (undo.kind, undo.status) == ("rollback", RolloutStatus.SUCCEEDED), undo.decisions
+    assert "Undo…" not in admin_client.get(page).content.decode()  # undone: nothing left to undo
     assert config_image(rollout_sandbox) == BASE
     for name in deas(rollout_sandbox):
         assert fence(rollout_sandbox, name) == ("RUNNING", BASE)
@@ -266,3 +281,30 @@ def test_a_dea_left_out_is_named_to_the_end_and_its_fence_left_alone(admin_clien
     assert fence(rollout_sandbox, last["name"]) == before  # not restarted
     assert not FenceRestart.objects.filter(correlation_id=rollout.pk, node_address=last["address"]).exists()
     assert config_image(rollout_sandbox) == version.registry_reference  # the config names it for every DEA
+    left_out_row_follows_the_config(admin_client, rollout, Node.objects.get(address=last["address"]))
+
+
+def left_out_row_follows_the_config(admin_client, rollout, node):
+    """With no refresh, the left-out DEA's row no longer says "in sync" on
+    the image before (images/rollouts/config_facts.py): it names the image
+    the config names now, says the rollout set it, and its drift is what the
+    next refresh, reading the node, finds too."""
+    image = rollout.target_image
+    shown = node_page(admin_client, node)
+    assert shown["desired_image"] == image, shown
+    assert shown["drift"] == "desired image missing on node", shown  # left out of the pull too
+    refreshed = f"the rest refreshed {node.facts_refreshed_at:%Y-%m-%d %H:%M:%S} UTC"
+    assert shown["facts_from"] == (f"desired image as the config set by rollout {rollout.pk} at "
+                                   f"{node.desired_image_set_at:%Y-%m-%d %H:%M:%S} UTC; {refreshed}"), shown
+    # The Core (no fence) too: the config is cluster-wide, the rollout restarts nothing there.
+    core = node_page(admin_client, rollout.cluster.core_node)
+    assert (core["desired_image"], core["drift"]) == (image, "in sync"), core
+    assert core["facts_from"].startswith(f"desired image as the config set by rollout {rollout.pk} at "), core
+    listed = re.sub(r"<[^>]+>", "", admin_client.get(reverse("admin:nodes_node_changelist")).content.decode())
+    assert listed.count(f"desired image as the config set by rollout {rollout.pk} at ") == 2, "the node list"
+    assert listed.count(f"as verified by rollout {rollout.pk} at ") == 3, "the node list"
+    said = (node.desired_image, node.drift)
+    node_jobs.refresh_node_facts(node.pk)
+    node.refresh_from_db()
+    assert (node.desired_image, node.drift) == said and node.desired_image_set_at is None
+    assert node_page(admin_client, node)["facts_from"] == f"refreshed {node.facts_refreshed_at:%Y-%m-%d %H:%M:%S} UTC"
