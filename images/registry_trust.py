@@ -47,8 +47,8 @@ def check(registry_config, location: str, https: bool = False) -> PullCheck:
     def cannot(why: str) -> PullCheck:
         return PullCheck(False, why, needed_setting(location))
     if https:
-        return PullCheck(True, f"{location} speaks HTTPS, which every engine uses first (no insecure-registries "
-                               "entry needed; the engine must trust its certificate)")
+        return PullCheck(True, f"{location} speaks HTTPS (not declared insecure), which every engine uses first "
+                               "(no insecure-registries entry needed; the engine must trust its certificate)")
     if not isinstance(registry_config, dict) or not isinstance(registry_config.get("IndexConfigs"), dict):
         # No setting to name: what the engine has is not known yet.
         return PullCheck(False, "its engine's registry settings are not known (facts never refreshed, or refreshed "
