@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make demo-stop` (and the demo's Ctrl-C): stop everything `make demo`
 # started, by the pids in $VAR_DIR/run/, newest first: the web server (no
-# new jobs), the worker pool (a job in flight may finish), the sandbox
+# new jobs), the worker pools (a job in flight may finish), the sandbox
 # cluster, Redis. Anything not running is skipped, so it is safe to repeat.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -24,6 +24,7 @@ stop_pidfile "$RUN_DIR/web.pid" runserver "web server" 10
 # Workers finish the job they hold on TERM (warm shutdown); past the wait
 # they are killed, and the job's row records how far it got.
 stop_pidfile "$RUN_DIR/rqworker-pool.pid" rqworker-pool "RQ worker pool" "$STOP_TIMEOUT"
+stop_pidfile "$RUN_DIR/rqworker-notifications.pid" "rqworker-pool.*notifications" "notifications worker pool" "$STOP_TIMEOUT"
 if [ -e "$RUN_DIR/sandbox.up" ]; then
     say "stopping the sandbox cluster"
     if "$PY" manage.py sandbox down </dev/null >>"$LOG_DIR/sandbox.log" 2>&1; then

@@ -21,6 +21,7 @@ cd "$REPO_DIR"
 
 web_pidfile="$RUN_DIR/web.pid"
 pool_pidfile="$RUN_DIR/rqworker-pool.pid"
+notify_pidfile="$RUN_DIR/rqworker-notifications.pid"
 redis_pidfile="$RUN_DIR/redis.pid"
 password_file="$VAR_DIR/admin_password"
 setup_log="$LOG_DIR/demo.log"
@@ -101,14 +102,27 @@ else
     start_service "$pool_pidfile" "RQ worker pool ($WORKERS workers)" "$LOG_DIR/rqworker-pool.log" \
         "$PY" manage.py rqworker-pool --num-workers "$WORKERS" default
 fi
+# Rollout notifications (webhooks, mail) have workers of their own: a webhook
+# that hangs holds one of these, never a worker a rollout step waits for.
+if pid="$(live_pid "$notify_pidfile" "rqworker-pool.*notifications")"; then
+    say "notifications worker pool already running (pid $pid)"
+else
+    start_service "$notify_pidfile" "notifications worker pool (2 workers)" "$LOG_DIR/rqworker-notifications.log" \
+        "$PY" manage.py rqworker-pool --num-workers 2 notifications
+fi
 # Ready when every worker has registered itself with Redis.
+workers_on() {  # queue
+    REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli --no-auth-warning -h "$REDIS_HOST" -p "$REDIS_PORT" -n "$REDIS_DB" scard "rq:workers:$1" 2>/dev/null || echo 0
+}
 for ((i = 0; i < 150; i++)); do
     live_pid "$pool_pidfile" rqworker-pool >/dev/null || die "the RQ worker pool exited: $(error_line "$LOG_DIR/rqworker-pool.log") (log: $LOG_DIR/rqworker-pool.log)"
-    n="$(REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli --no-auth-warning -h "$REDIS_HOST" -p "$REDIS_PORT" -n "$REDIS_DB" scard rq:workers:default 2>/dev/null || echo 0)"
-    [ "${n:-0}" -ge "$WORKERS" ] && break
+    live_pid "$notify_pidfile" "rqworker-pool.*notifications" >/dev/null || die "the notifications worker pool exited: $(error_line "$LOG_DIR/rqworker-notifications.log") (log: $LOG_DIR/rqworker-notifications.log)"
+    n="$(workers_on default)" notify="$(workers_on notifications)"
+    [ "${n:-0}" -ge "$WORKERS" ] && [ "${notify:-0}" -ge 2 ] && break
     sleep 0.2
 done
 [ "${n:-0}" -ge "$WORKERS" ] || die "only ${n:-0} of $WORKERS RQ workers registered in 30 s (log: $LOG_DIR/rqworker-pool.log)"
+[ "${notify:-0}" -ge 2 ] || die "only ${notify:-0} of 2 notifications workers registered in 30 s (log: $LOG_DIR/rqworker-notifications.log)"
 
 # The marker tells demo-stop to run `sandbox down`, also after a failed up.
 sandbox_log="$LOG_DIR/sandbox.log"
@@ -170,7 +184,8 @@ while true; do
         say "stopped"
         exit 0
     fi
-    for f in "$web_pidfile:runserver:web server" "$pool_pidfile:rqworker-pool:RQ worker pool" "$redis_pidfile:redis-server:Redis"; do
+    for f in "$web_pidfile:runserver:web server" "$pool_pidfile:rqworker-pool:RQ worker pool" \
+        "$notify_pidfile:rqworker-pool.*notifications:notifications worker pool" "$redis_pidfile:redis-server:Redis"; do
         IFS=: read -r pidfile pattern name <<<"$f"
         [ -e "$pidfile" ] || { say "stopped"; exit 0; }
         if ! live_pid "$pidfile" "$pattern" >/dev/null; then

@@ -6,6 +6,7 @@ worker registered on the default queue only (the `worker` fixture), nothing run.
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from rq import Worker
 
@@ -19,6 +20,7 @@ from notifications.models import Delivery, DeliveryStatus, Webhook
 from stackato_dash import queueing
 from support.image_versions import draft_version
 from support.job_runs import worker  # noqa: F401  the fixture, used by name
+from support.rq import IdleWorker
 
 pytestmark = pytest.mark.django_db
 
@@ -88,3 +90,20 @@ def test_a_delivery_redis_lost_is_queued_again_on_the_notifications_queue(
     [job] = notifications.get_jobs()
     assert (job.id, list(job.args)) == (run.rq_job_id, [str(delivery.pk)])
     assert "notifications.delivery.deliver" not in functions_queued(queueing.QUEUE)
+
+
+def test_the_delivery_log_says_when_no_worker_listens_on_the_notifications_queue(
+        admin_client, cluster, admin_user, worker, django_capture_on_commit_callbacks):  # noqa: F811
+    start_rollout(cluster, admin_user, django_capture_on_commit_callbacks)
+    page = admin_client.get(reverse("admin:notifications_delivery_changelist")).content.decode()
+    assert "No RQ worker listens on the &#x27;notifications&#x27; queue: deliveries stay queued until one runs" in page
+    assert "rollout started" in page and ">queued<" in page
+
+    notifications = queueing.get_queue(queueing.NOTIFICATIONS)
+    notifier = IdleWorker([notifications], connection=notifications.connection)
+    notifier.register_birth()
+    try:
+        page = admin_client.get(reverse("admin:notifications_delivery_changelist")).content.decode()
+    finally:
+        notifier.register_death()
+    assert "No RQ worker listens" not in page
