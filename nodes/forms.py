@@ -9,6 +9,7 @@ class NodeForm(forms.ModelForm):
     # Checkboxes instead of raw JSON: an operator picks roles, cannot mistype one.
     roles = forms.MultipleChoiceField(choices=[(r, r) for r in KNOWN_ROLES], required=False,
                                       widget=forms.CheckboxSelectMultiple)
+    machine_taken = ""  # the refusal when this very post lost the race for its address (address_race)
 
     class Meta:
         model = Node
@@ -19,6 +20,9 @@ class NodeForm(forms.ModelForm):
         # A machine belongs to one cluster (nodes/machine_claims.py); within
         # the cluster the model's constraint refuses a second row.
         address, cluster = cleaned.get("address"), cleaned.get("cluster")
+        if self.machine_taken:
+            self.add_error("address", self.machine_taken)
+            return cleaned
         if address and cluster is not None:
             owner = machine_claims.owner_elsewhere(address, cluster, self.instance)
             if owner is not None:

@@ -3,13 +3,13 @@ import json
 from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 
-from nodes import importer, jobs, machine_claims, protection_lift
+from nodes import importer, jobs, protection_lift
 from nodes.admin import plans
+from nodes.admin.address_race import RefusesTakenMachines, refused_if_taken
 from nodes.admin.cluster_form import ClusterForm
 from nodes.admin.enqueue import enqueue_for_each
 from nodes.admin.maintenance_window_inline import MaintenanceWindowInline
@@ -18,13 +18,8 @@ from nodes.models.node import Drift
 from stackato_dash.admin_confirmation import confirmation_page, confirmed
 
 
-class MachineTaken(Exception):
-    """The Core node could not be saved: another cluster took its address
-    between the form's check and the save (the unique Node.address)."""
-
-
 @admin.register(Cluster)
-class ClusterAdmin(admin.ModelAdmin):
+class ClusterAdmin(RefusesTakenMachines, admin.ModelAdmin):
     form = ClusterForm
     list_display = ["name", "core_address", "kato_behaviour", "registry", "node_count", "drift_summary", "last_import_at", "last_import_error"]
     readonly_fields = ["last_import_at", "last_import_error", "drift_summary", "desired_image", "desired_image_since",
@@ -59,20 +54,7 @@ class ClusterAdmin(admin.ModelAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         form.user = request.user  # a class made for this request by modelform_factory
-        form.machine_taken = getattr(request, "machine_taken", "")
         return form
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        # Two people adding clusters on one address at the same instant both
-        # pass the form's claim check; the database lets one Core node in. The
-        # other's save raised out of the admin's transaction, which rolled all
-        # of it back (no cluster without its node): its form is shown again
-        # with the refusal the check would have given a moment later.
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except MachineTaken as taken:
-            request.machine_taken = str(taken)
-            return super().changeform_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="protection lift")
     def lift_request(self, cluster):
@@ -123,13 +105,10 @@ class ClusterAdmin(admin.ModelAdmin):
             obj.save(update_fields=fields)
         else:
             super().save_model(request, obj, form, change)
-        try:
-            importer.ensure_core_node(obj)  # get_or_create: its insert is in a savepoint
-        except IntegrityError as error:
-            owner = machine_claims.owner_elsewhere(obj.core_address, obj)
-            if owner is None:  # not the address after all: a bug, not a race
-                raise
-            raise MachineTaken(machine_claims.refusal(obj.core_address, owner)) from error
+        # Two clusters added on one address at once: the second's Core node
+        # is refused by the database, and nothing of this save stays.
+        with refused_if_taken(obj.core_address, obj):
+            importer.ensure_core_node(obj)
 
     def has_import_nodes_permission(self, request):
         return request.user.has_perm("nodes.import_nodes")

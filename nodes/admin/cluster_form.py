@@ -13,7 +13,7 @@ from nodes.models import Cluster
 class ClusterForm(forms.ModelForm):
     user = None  # who posts it: set on the per-request class by ClusterAdmin.get_form
     protection_untick = None  # protection_lift.Untick, when this post unticks Protected
-    machine_taken = ""  # the refusal when this very post lost the race for its address (ClusterAdmin)
+    machine_taken = ""  # the refusal when this very post lost the race for its address (address_race)
 
     def clean_core_address(self):
         # A second cluster on a protected cluster's Core node would be the way

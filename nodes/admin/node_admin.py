@@ -3,6 +3,7 @@ from django.core import signing
 
 from nodes import host_keys, jobs
 from nodes.admin import facts_source, plans, restart_history
+from nodes.admin.address_race import RefusesTakenMachines, refused_if_taken
 from nodes.admin.enqueue import enqueue_for_each
 from nodes.forms import NodeForm
 from nodes.models import Node
@@ -10,7 +11,7 @@ from stackato_dash.admin_confirmation import confirmation_page, confirmed
 
 
 @admin.register(Node)
-class NodeAdmin(admin.ModelAdmin):
+class NodeAdmin(RefusesTakenMachines, admin.ModelAdmin):
     form = NodeForm
     list_display = ["address", "cluster", "role_list", "drift", "fence_state", "fence_started_at", "facts_from", "reachable", "last_seen", "enabled", "in_maintenance"]
     list_filter = ["cluster", "drift", "enabled", "in_maintenance", "reachable"]
@@ -25,6 +26,11 @@ class NodeAdmin(admin.ModelAdmin):
                               "fence_state", "fence_pid", "fence_started_at", "docker_version", "images"]}),
     ]
     readonly_fields = [f for name, opts in fieldsets[1:] for f in opts["fields"]] + ["restart_history"]
+
+    def save_model(self, request, obj, form, change):
+        # Another cluster (or page) saved this address since the form checked it.
+        with refused_if_taken(obj.address, obj.cluster, obj):
+            super().save_model(request, obj, form, change)
 
     @admin.display(description="facts from")
     def facts_from(self, node):

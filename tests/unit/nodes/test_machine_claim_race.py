@@ -1,12 +1,13 @@
-"""Two Operators add clusters on one address at the same instant: both forms
-pass the claim check (nodes/machine_claims.py), the unique Node.address lets
-one Core node in. The other's page shows the refusal the check gives (the
-cluster that holds it), no error page, and nothing of its save is left: no
-cluster without its Core node.
+"""Two Operators add clusters (or nodes) on one address at the same instant:
+both forms pass the claim check (nodes/machine_claims.py), the unique
+Node.address lets one row in. The other's page shows the refusal the check
+gives (the cluster that holds it), no error page, and nothing of its save is
+left: no cluster without its Core node (nodes/admin/address_race.py).
 
 The race is forced deterministically: the other cluster and its Core node
-are already in the database, and the form's claim check answers as it did
-a moment before they were (once; later reads see them, as after a commit)."""
+are already in the database, and the form's checks answer as they did a
+moment before they were (the claim check once; later reads see them, as
+after a commit)."""
 import importlib
 
 import pytest
@@ -90,3 +91,32 @@ def test_a_cluster_moved_onto_the_address_at_the_same_instant_keeps_its_own(oper
     assert (staging.core_address, staging.ssh_user) == ("127.0.0.41", "root")  # no field of the post saved
     assert sorted(Node.objects.values_list("cluster__name", "address")) == [("first", TAKEN),
                                                                             ("staging", "127.0.0.41")]
+
+
+@pytest.fixture
+def node_checks_ran_before_the_other_commit(monkeypatch, check_ran_before_the_other_commit):
+    """The node form also reads the unique address (the model's constraint, full_clean) before saving."""
+    monkeypatch.setattr(Node, "validate_constraints", lambda node, exclude=None: None)
+    return check_ran_before_the_other_commit
+
+
+def add_node(client, cluster, address):
+    return client.post(reverse("admin:nodes_node_add"), {
+        "cluster": cluster.pk, "address": address, "ssh_port": "2222", "ssh_user": "root", "roles": ["dea"],
+        "enabled": "on"})
+
+
+def test_a_node_added_on_the_address_another_cluster_just_took_gets_the_refusal(operator, first,
+                                                                                node_checks_ran_before_the_other_commit):
+    staging = Cluster.objects.create(name="staging", core_address="127.0.0.41")
+    response = add_node(operator, staging, TAKEN)
+    assert_refused_on_the_form(response)
+    assert node_checks_ran_before_the_other_commit == [TAKEN]
+    assert list(Node.objects.values_list("cluster__name", "address")) == [("first", TAKEN)]
+    assert not LogEntry.objects.exists()
+
+
+def test_a_node_added_twice_to_one_cluster_at_once_is_said_so(operator, first, node_checks_ran_before_the_other_commit):
+    page = add_node(operator, first, TAKEN).content.decode()
+    assert f"{TAKEN} is already a node of cluster first: it was added a moment ago." in page
+    assert "Traceback" not in page and Node.objects.count() == 1
