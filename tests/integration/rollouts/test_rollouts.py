@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from images.models.rollout import Rollout, RolloutStatus
 from images.rollouts import start
+from nodes import jobs as node_jobs
 from nodes.models import FenceRestart, Node
 from sandbox import knobs, layout
 from support import ssh
@@ -280,3 +281,30 @@ def test_a_dea_left_out_is_named_to_the_end_and_its_fence_left_alone(admin_clien
     assert fence(rollout_sandbox, last["name"]) == before  # not restarted
     assert not FenceRestart.objects.filter(correlation_id=rollout.pk, node_address=last["address"]).exists()
     assert config_image(rollout_sandbox) == version.registry_reference  # the config names it for every DEA
+    left_out_row_follows_the_config(admin_client, rollout, Node.objects.get(address=last["address"]))
+
+
+def left_out_row_follows_the_config(admin_client, rollout, node):
+    """With no refresh, the left-out DEA's row no longer says "in sync" on
+    the image before (images/rollouts/config_facts.py): it names the image
+    the config names now, says the rollout set it, and its drift is what the
+    next refresh, reading the node, finds too."""
+    image = rollout.target_image
+    shown = node_page(admin_client, node)
+    assert shown["desired_image"] == image, shown
+    assert shown["drift"] == "desired image missing on node", shown  # left out of the pull too
+    refreshed = f"the rest refreshed {node.facts_refreshed_at:%Y-%m-%d %H:%M:%S} UTC"
+    assert shown["facts_from"] == (f"desired image as the config set by rollout {rollout.pk} at "
+                                   f"{node.desired_image_set_at:%Y-%m-%d %H:%M:%S} UTC; {refreshed}"), shown
+    # The Core (no fence) too: the config is cluster-wide, the rollout restarts nothing there.
+    core = node_page(admin_client, rollout.cluster.core_node)
+    assert (core["desired_image"], core["drift"]) == (image, "in sync"), core
+    assert core["facts_from"].startswith(f"desired image as the config set by rollout {rollout.pk} at "), core
+    listed = re.sub(r"<[^>]+>", "", admin_client.get(reverse("admin:nodes_node_changelist")).content.decode())
+    assert listed.count(f"desired image as the config set by rollout {rollout.pk} at ") == 2, "the node list"
+    assert listed.count(f"as verified by rollout {rollout.pk} at ") == 3, "the node list"
+    said = (node.desired_image, node.drift)
+    node_jobs.refresh_node_facts(node.pk)
+    node.refresh_from_db()
+    assert (node.desired_image, node.drift) == said and node.desired_image_set_at is None
+    assert node_page(admin_client, node)["facts_from"] == f"refreshed {node.facts_refreshed_at:%Y-%m-%d %H:%M:%S} UTC"
