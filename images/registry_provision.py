@@ -44,7 +44,19 @@ def plan(cluster) -> tuple[str, str]:
     return (f"Over SSH to the Core node {core.address}: find the container {registry_container.NAME}, or a "
             f"registry already answering at {core.address}:{registry_container.PORT}, or run "
             f"{settings.REGISTRY_IMAGE} (pulled only if its engine lacks it), ask Docker its address, check "
-            f"/v2/ there and record it as the cluster's registry{now}."), ""
+            f"/v2/ there and record it as the cluster's registry{now}.{_plain_http_note(core)}"), ""
+
+
+def _plain_http_note(core) -> str:
+    """The container this runs speaks plain HTTP (as the seed's registry
+    does), and the console speaks HTTP only to a registry declared insecure:
+    said before the job is queued, not only by the job's failure."""
+    location = f"{core.address}:{registry_container.PORT}"
+    if registry.declared_insecure(location):
+        return ""
+    return (f" Note: a registry it runs speaks plain HTTP, and {location} is not declared insecure: the check of "
+            f"/v2/ will fail unless INSECURE_REGISTRIES={location} is in the console's environment (and, as "
+            "Docker needs, in every node's insecure-registries). A registry already serving HTTPS there is fine.")
 
 
 def run(provisioning_id) -> str:

@@ -210,3 +210,15 @@ def test_no_core_node_row_is_a_clear_failure(monkeypatch, cluster, answers):
     row = provision(monkeypatch, cluster, ScriptedCore())
     assert row.status == RunStatus.FAILED
     assert "no node with the Core address 127.0.0.5" in row.status_reason
+
+
+def test_the_plan_says_before_queueing_that_an_undeclared_core_registry_would_be_refused(settings, cluster):
+    settings.INSECURE_REGISTRIES = []
+    what, why = registry_provision.plan(cluster)
+    assert not why
+    assert "127.0.0.5:5000 is not declared insecure" in what
+    assert "INSECURE_REGISTRIES=127.0.0.5:5000" in what
+
+    settings.INSECURE_REGISTRIES = ["127.0.0.0/8"]
+    what, why = registry_provision.plan(cluster)
+    assert not why and "INSECURE_REGISTRIES" not in what
