@@ -19,7 +19,7 @@ from nodes.models import Cluster, Node
 from notifications.models import Delivery, DeliveryStatus, Webhook
 from stackato_dash import queueing
 from support.image_versions import draft_version
-from support.job_runs import worker  # noqa: F401  the fixture, used by name
+from support.job_runs import clean_queue, worker  # noqa: F401  the fixtures, used by name
 from support.rq import IdleWorker
 
 pytestmark = pytest.mark.django_db
@@ -107,3 +107,17 @@ def test_the_delivery_log_says_when_no_worker_listens_on_the_notifications_queue
     finally:
         notifier.register_death()
     assert "No RQ worker listens" not in page
+
+
+def test_a_notifications_worker_alone_does_not_let_a_rollout_start(
+        cluster, admin_user, clean_queue, django_capture_on_commit_callbacks):  # noqa: F811  the fixture
+    """It never runs a rollout's jobs: they would wait forever."""
+    notifications = queueing.get_queue(queueing.NOTIFICATIONS)
+    notifier = IdleWorker([notifications], connection=notifications.connection)
+    notifier.register_birth()
+    try:
+        with pytest.raises(start.RolloutRefused, match="No RQ worker is running for the 'default' queue"):
+            start_rollout(cluster, admin_user, django_capture_on_commit_callbacks)
+    finally:
+        notifier.register_death()
+    assert not Delivery.objects.exists() and queueing.get_queue().count == 0
