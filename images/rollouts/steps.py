@@ -113,6 +113,8 @@ def set_config(step, session) -> str:
     if step.phase == Phase.CONFIG and not step.rollout.previous_image and current != step.image:
         Rollout.objects.filter(pk=step.rollout_id).update(previous_image=current)
     if current == step.image:
+        # A retry whose lost attempt set it: the rows it would have written.
+        config_facts.record(step)
         return f"the config already names {step.image}"
     changed_at = timezone.now()
     kato.set_desired_image(step.image, cluster.image_setting)

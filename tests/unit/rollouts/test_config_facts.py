@@ -125,6 +125,17 @@ def test_a_left_out_dea_shows_the_image_the_config_now_names_and_is_no_longer_in
         f"the rest refreshed {REFRESHED:{_WHEN}}")
 
 
+def test_a_retry_finding_the_config_set_by_its_lost_attempt_still_writes_the_left_out_rows(rollout, left_out):
+    # The lost attempt set the config and was lost before it wrote the rows.
+    FakeKato.config["image"] = TARGET
+    said = set_config(rollout, Phase.CONFIG, TARGET)
+    assert said == f"the config already names {TARGET}"
+
+    [left_out] = reread(left_out)
+    assert (left_out.desired_image, left_out.drift) == (TARGET, Drift.IMAGE_MISSING)
+    assert left_out.desired_image_set_by_rollout == rollout.pk
+
+
 def test_a_left_out_dea_holding_the_image_is_not_restarted(rollout, left_out):
     """Distributed before (by the pinned digest): its fence still runs the
     image the config named when it started."""
