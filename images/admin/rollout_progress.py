@@ -58,7 +58,11 @@ def progress(rollout) -> dict:
         row.known = known_image(rollout, row.steps, row.restarts, config_changed)
     total = sum(step.phase == Phase.PULL for step in steps)
     switched = sum(step.phase in SWITCH_PHASES and step.status == StepStatus.SUCCEEDED for step in steps)
+    # A node switched and then rolled back is counted in both: "3 / 4 switched"
+    # alone would say it still runs the target.
+    switched_back = sum(step.phase == Phase.REVERT and step.status == StepStatus.SUCCEEDED for step in steps)
     return {"phases": phases, "nodes": list(nodes.values()), "switched": switched, "total": total,
+            "switched_back": switched_back,
             "percent": round(100 * switched / total) if total else 0, "timeline": timeline(list(nodes.values()))}
 
 

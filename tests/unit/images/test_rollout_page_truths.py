@@ -97,6 +97,16 @@ def test_after_a_rollback_the_nodes_show_the_image_before_and_unread_is_not_chan
         "10.0.1.21 restart + verify skipped not changed (restart + verify skipped)")
 
 
+def test_after_a_rollback_the_switched_count_says_how_many_were_switched_back(admin_client, cluster):
+    back = make_rollout(cluster, ["succeeded", "succeeded", "skipped"], status="rolled_back", revert="succeeded")
+    said = text(page_of(admin_client, back)).split("Nodes switched:", 1)[1].split(" of the ", 1)[0]
+    assert said.split()[:4] == ["2", "/", "3", "(67%)"]
+    assert f"3 switched back to {PREVIOUS} by the rollback" in said
+
+    going = make_rollout(cluster_two(cluster), ["succeeded"], status="succeeded", network="10.0.1")
+    assert "switched back" not in page_of(admin_client, going)
+
+
 def test_on_a_reloading_cluster_a_skipped_verify_after_the_config_change_is_unknown(admin_client, cluster):
     """3.0.1+: every DEA reloads on the config change; only the verify tells."""
     rollout = make_rollout(cluster, ["succeeded", "skipped"], phase=Phase.OBSERVE)
