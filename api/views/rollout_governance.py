@@ -28,7 +28,7 @@ class ReasonSerializer(Strict):
 
 class GateSerializer(Strict):
     choice = serializers.ChoiceField(choices=GateDecision.choices,
-                                     help_text="continue: the next batches; rollback: config back, then the canaries.")
+                                     help_text="continue: the other DEAs; rollback: config back, then the canaries.")
 
 
 def _answer(operation_id: str, request=None):

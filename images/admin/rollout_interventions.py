@@ -46,7 +46,7 @@ def resume_rollouts(modeladmin, request, queryset):
         act=lambda r: pause.resume(r, user=request.user), refused=pause.PauseRefused)
 
 
-@admin.action(description="Continue… (manual gate: start the next batches)", permissions=["activate"])
+@admin.action(description="Continue… (manual gate: start the other DEAs)", permissions=["activate"])
 def continue_at_gate(modeladmin, request, queryset):
     return _two_steps(
         modeladmin, request, queryset, title="Continue after the canaries", button="Yes, continue",

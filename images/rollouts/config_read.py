@@ -13,7 +13,11 @@ is under way, waits too while another step of its phase is running that has
 not seen its fence yet (that one will read later, after `seen`), and sends
 a read itself only when none of these holds. The last step of a batch to
 see its fence reads for the batch: one read instead of ten, with no wait on
-the rollout's way (the batch ends with its slowest step anyway).
+the rollout's way (the batch ends with its slowest step anyway). In the
+window after the first batch no step waits for a slower one (a slot frees
+only when its step ends): there a step waits at most SHARE_FOR for a read
+sent after its fence was seen, then sends one, which serves the steps that
+saw theirs meanwhile.
 (bench/README.md: the config reads were a fifth of the node-side CPU of a
 50-DEA rollout in the sandbox, and each is a query to the Core's config
 store on a real cluster.)
@@ -23,7 +27,7 @@ fence, when a read was sent), never a node's.
 """
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Q
 from django.utils import timezone
@@ -35,6 +39,11 @@ from nodes.models.cluster import Cluster
 # restart) the step reads itself rather than hold its batch.
 WAIT = 10
 POLL = 0.2
+# In the rolling window (steps._others_to_see): how long a step that saw its
+# fence waits for another's read before it sends one. Its own checks (the
+# engine's image, the health wait) run meanwhile, so this costs its slot
+# little; a read then serves the fences seen within it (bench/README.md).
+SHARE_FOR = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)

@@ -252,12 +252,16 @@ def _activating(rollout, decision: Decision) -> None:
     if rollout.cluster.fence_reloads_on_change:
         _launch(decision, work, limit)
     else:
-        # Batches in order: the next starts only when the one before is done.
+        # The first batch (the canaries, or the first max in flight nodes
+        # without them) alone, to its end: the image and config first run
+        # there (smoke test, kato's ready, the manual gate). Then every later
+        # node in one window: a node starts as soon as any step before it
+        # ends, so a slow node holds its own slot, not a whole batch.
         current = min((step.batch for step in work if step.status not in DONE), default=None)
         if current is not None and _held_at_gate(rollout, work, current):
             return
         if current is not None:
-            _launch(decision, [step for step in work if step.batch == current], limit)
+            _launch(decision, [step for step in work if (step.batch == 0) == (current == 0)], limit)
     if all(step.status in DONE for step in work):
         if rollout.cancel_requested:
             finish(rollout, RolloutStatus.CANCELLED, _where_it_stopped(rollout, work))
@@ -297,7 +301,7 @@ def _at_gate(rollout, decision: Decision) -> None:
     if rollout.gate_decision == GateDecision.CONTINUE or rollout.cancel_requested:
         rollout.status = RolloutStatus.ACTIVATING
         if rollout.gate_decision == GateDecision.CONTINUE:
-            decide(rollout, "Continue pressed at the manual gate: the next batches start")
+            decide(rollout, "Continue pressed at the manual gate: the other DEAs start")
         _activating(rollout, decision)
 
 

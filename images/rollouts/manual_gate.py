@@ -2,7 +2,7 @@
 canaries (status awaiting gate, engine.py) until someone with the role
 presses Continue or Roll back on its page. The choice is recorded on the row
 (gate_decision) and as a RolloutEvent with who and when; the engine acts on
-it at once, in a worker: Continue starts the next batches, Roll back takes
+it at once, in a worker: Continue starts the other DEAs, Roll back takes
 the rollout's ordinary rollback path (config back first, then the canaries)."""
 from django.db import transaction
 
@@ -30,7 +30,7 @@ def effect(rollout, choice: str) -> str:
     """What the choice does, for the confirmation page."""
     if choice == GateDecision.CONTINUE:
         held = " It is paused: they start when it is resumed." if rollout.paused else ""
-        return f"The next batches start: every other DEA's fence is restarted onto {rollout.target_image}.{held}"
+        return f"The rest start: every other DEA's fence is restarted onto {rollout.target_image}.{held}"
     if not rollout.previous_image:
         return "The image it replaced is unknown, so nothing can be rolled back: it stops here, cancelled."
     return (f"The cluster config is set back to {rollout.previous_image}, then each canary's fence is restarted "
@@ -49,7 +49,7 @@ def choose(rollout, choice: str, *, user) -> str:
         locked.save(update_fields=["gate_decision", "decisions"])
         RolloutEvent.record(locked, EVENTS[choice], user=user)
         enqueue_advance(locked.pk)  # after commit
-    # The pause still holds the next batches (a rollback is never held).
-    held = "; it is paused: the next batches start when it is resumed" \
+    # The pause still holds the other DEAs (a rollback is never held).
+    held = "; it is paused: the other DEAs start when it is resumed" \
         if locked.paused and choice == GateDecision.CONTINUE else ""
     return f"{locked}: {locked.get_gate_decision_display()} chosen at the manual gate{held}."

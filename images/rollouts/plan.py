@@ -84,6 +84,17 @@ class Plan:
         """'10.0.0.13 (unreachable at the last refresh); …', as the rollout records it."""
         return "; ".join(f"{node.address} ({why})" for node, why in self.excluded)
 
+    @property
+    def window(self) -> list:
+        """The nodes after the first batch, in order: they run as one window of
+        `in_flight` (engine.py), each starting when a step before it ends."""
+        return [node for batch in self.batches[1:] for node in batch]
+
+    @property
+    def window_width(self) -> int:
+        """How many of the window's nodes run at once (never more than it has)."""
+        return min(self.in_flight, len(self.window))
+
     def batch_of(self, node) -> int:
         return next(i for i, batch in enumerate(self.batches) if node in batch)
 

@@ -300,7 +300,7 @@ def _verify(step, session, *, since, exit_code, output: str = "", note: str = ""
             holds = pool.submit(node_engine.verified_holds, step, session)
             ready = pool.submit(fence_check.ready_note, kato) if _asks_ready(step) else None
             try:
-                named, read_error = config_read.named_after(kato, cluster, seen, _others_to_see(step)), None
+                named, read_error = config_read.named_after(kato, cluster, seen, _others_to_see(step, seen)), None
             except Exception as error:  # noqa: BLE001 - raised below, after fence staying up is known
                 named, read_error = None, error
         stays_up.result()
@@ -319,9 +319,16 @@ def _verify(step, session, *, since, exit_code, output: str = "", note: str = ""
     return summary
 
 
-def _others_to_see(step):
-    """Another step of this phase is running and has not seen its new fence:
-    it will read the config after this one saw its own (config_read.py)."""
+def _others_to_see(step, seen):
+    """Whether to wait for a config read another step will send (config_read.py).
+    In the window after the first batch (engine.py) no slot frees until its
+    step ends, so waiting for every step still running would move the
+    window in lock-step: a read there serves the steps that saw their fence
+    within config_read.SHARE_FOR of each other. Elsewhere (the first batch,
+    3.0.1+ reloads, a rollback): while another step of this phase is running
+    and has not seen its new fence, it will read after this one saw its own."""
+    if step.phase == Phase.RESTART and step.batch > 0:
+        return lambda: timezone.now() - seen < config_read.SHARE_FOR
     running = RolloutStep.objects.filter(rollout_id=step.rollout_id, phase=step.phase, status=StepStatus.RUNNING,
                                          fence_seen_at__isnull=True).exclude(pk=step.pk)
     return running.exists

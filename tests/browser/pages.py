@@ -53,7 +53,7 @@ def confirm(page: Page, button: str) -> None:
 
 
 def plan_order(page: Page) -> list[str]:
-    """The rollout plan's node order, one "canaries: a" / "batch: b, c" line per batch."""
+    """The rollout plan's node order, "canaries: a", then "then 2 at a time, …: b, c"."""
     return [" ".join(text.split()) for text in page.locator("#plan-order > li").all_inner_texts()]
 
 

@@ -162,11 +162,13 @@ def test_an_operator_builds_pushes_rolls_out_audits_and_undoes_by_clicking(demo,
     # Roll out from the home page; the plan follows the strategy typed in.
     open_home(page)
     open_cluster_link(page, "sandbox", f"Roll out {version}…")
-    assert plan_order(page) == [f"canaries: {DEAS[0]}", f"batch: {DEAS[1]}", f"batch: {DEAS[2]}"]
+    assert plan_order(page) == [f"canaries: {DEAS[0]}", f"then 1 at a time, each as soon as one before it ends: "
+                                                        f"{DEAS[1]}, {DEAS[2]}"]
     page.fill("[name=canaries]", "1")
     page.fill("[name=max_in_flight]", "2")
     click_link(page, "Show the plan", role="button")
-    assert plan_order(page) == [f"canaries: {DEAS[0]}", f"batch: {DEAS[1]}, {DEAS[2]}"]
+    assert plan_order(page) == [f"canaries: {DEAS[0]}", f"then 2 at a time, each as soon as one before it ends: "
+                                                        f"{DEAS[1]}, {DEAS[2]}"]
     screenshot("demo-rollout-plan")
     page.fill("[name=reason]", "demo journey")
     page.fill("[name=health_wait]", "1")

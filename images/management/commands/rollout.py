@@ -41,7 +41,7 @@ class Command(BaseCommand):
         hold.add_argument("rollout")
         go_on = sub.add_parser("resume", help="go on with a paused rollout")
         go_on.add_argument("rollout")
-        gate = sub.add_parser("gate", help="at a manual gate: continue with the next batches, or roll back")
+        gate = sub.add_parser("gate", help="at a manual gate: continue with the other DEAs, or roll back")
         gate.add_argument("rollout")
         choice = gate.add_mutually_exclusive_group(required=True)
         choice.add_argument("--continue", dest="gate_choice", action="store_const", const=GateDecision.CONTINUE)

@@ -183,6 +183,13 @@ ROWS = [
         {(Phase.RESTART, DEAS[0])}),
     Row("the next batch after the canary", {**RESTART_PHASES, Phase.RESTART: "spp"}, RolloutStatus.ACTIVATING,
         {(Phase.RESTART, DEAS[1]), (Phase.RESTART, DEAS[2])}),
+    # After the first batch one window: a node starts when any step before it ends (was: when its whole batch had).
+    Row("the window: a later node starts as soon as a slot frees", {**RESTART_PHASES, Phase.RESTART: "srp"},
+        RolloutStatus.ACTIVATING, {(Phase.RESTART, DEAS[2])}, batches="012"),
+    Row("the window: no more than max in flight at once", {**RESTART_PHASES, Phase.RESTART: "srp"},
+        RolloutStatus.ACTIVATING, batches="012", max_in_flight="1"),
+    Row("without canaries the first batch still ends before the window starts", {**RESTART_PHASES,
+        Phase.RESTART: "srp"}, RolloutStatus.ACTIVATING, batches="001", canaries=0, max_in_flight="3"),
     Row("every node switched", {**RESTART_PHASES, Phase.RESTART: "sss"}, RolloutStatus.SUCCEEDED,
         reason=f"3 node(s) run {TARGET}"),
     # A DEA the plan left out is named to the end: the config names the image for it too.

@@ -203,14 +203,14 @@ def test_pause_is_refused_before_the_rollout_started(admin_client, advances, wai
 def test_continue_on_a_paused_rollout_says_the_batches_wait_for_resume(admin_client, advances,
                                                                       django_capture_on_commit_callbacks):
     """The gate reached while paused: Continue is recorded, but the pause
-    still holds the next batches, and the operator is told so (not that
+    still holds the other DEAs, and the operator is told so (not that
     they start)."""
     rollout = make_rollout(status=RolloutStatus.AWAITING_GATE, manual_gate=True, paused=True)
     confirm = press(admin_client, rollout, "continue_at_gate").content.decode()
     assert "It is paused: they start when it is resumed." in confirm
     with django_capture_on_commit_callbacks(execute=True):
         page = press(admin_client, rollout, "continue_at_gate", post="yes", follow=True).content.decode()
-    assert "continue chosen at the manual gate; it is paused: the next batches start when it is resumed." in page
+    assert "continue chosen at the manual gate; it is paused: the other DEAs start when it is resumed." in page
     assert engine.advance(rollout.pk).queue == []
     rollout.refresh_from_db()
     assert rollout.status == RolloutStatus.ACTIVATING and rollout.paused

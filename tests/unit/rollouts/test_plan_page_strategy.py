@@ -32,10 +32,11 @@ def version():
 
 
 def order(page: str) -> list[tuple[str, list[str]]]:
-    """The node order as the page shows it: (label, addresses) per batch."""
+    """The node order as the page shows it: (label, addresses) per line: the
+    first batch, then the window ("then 2 at a time")."""
     listing = re.search(r'<ol id="plan-order">(.*?)</ol>', page, re.S).group(1)
-    return [(label, re.findall(r"<code>([^<]+)</code>", nodes))
-            for label, nodes in re.findall(r"<li>\s*(canaries|batch):(.*?)</li>", listing, re.S)]
+    return [(label.split(",")[0], re.findall(r"<code>([^<]+)</code>", nodes))
+            for label, nodes in re.findall(r"<li>\s*([^:<]+):(.*?)</li>", listing, re.S)]
 
 
 def plan_page(client, version, **typed):
@@ -52,15 +53,15 @@ def plan_page(client, version, **typed):
 
 def test_the_first_plan_is_drawn_for_the_form_defaults(admin_client, version):
     page = plan_page(admin_client, version)
-    assert order(page) == [("canaries", DEAS[:1]), ("batch", DEAS[1:2]), ("batch", DEAS[2:3]), ("batch", DEAS[3:])]
+    assert order(page) == [("canaries", DEAS[:1]), ("then 1 at a time", DEAS[1:])]
     assert 'name="planned_max_in_flight" value="1"' in page
 
 
 @pytest.mark.parametrize("canaries, max_in_flight, expected", [
-    ("1", "2", [("canaries", DEAS[:1]), ("batch", DEAS[1:3]), ("batch", DEAS[3:])]),
-    ("2", "50%", [("canaries", DEAS[:2]), ("batch", DEAS[2:])]),  # 50% of 4 nodes: 2 at once
-    ("0", "3", [("batch", DEAS[:3]), ("batch", DEAS[3:])]),  # no canaries: no batch is called so
-    ("1", "100%", [("canaries", DEAS[:1]), ("batch", DEAS[1:])]),
+    ("1", "2", [("canaries", DEAS[:1]), ("then 2 at a time", DEAS[1:])]),
+    ("2", "50%", [("canaries", DEAS[:2]), ("then 2 at a time", DEAS[2:])]),  # 50% of 4 nodes: 2 at once
+    ("0", "3", [("first batch", DEAS[:3]), ("then 1 at a time", DEAS[3:])]),  # no canaries: none is called so
+    ("1", "100%", [("canaries", DEAS[:1]), ("then 3 at a time", DEAS[1:])]),
 ])
 def test_show_the_plan_redraws_the_order_for_the_typed_strategy(admin_client, version, canaries, max_in_flight,
                                                                   expected):
@@ -95,7 +96,7 @@ def test_start_with_a_strategy_changed_since_the_shown_order_redraws_instead(adm
     page = response.content.decode()
     assert response.status_code == 200
     assert "The strategy changed since the node order was shown" in page
-    assert order(page) == [("canaries", DEAS[:1]), ("batch", DEAS[1:])]
+    assert order(page) == [("canaries", DEAS[:1]), ("then 3 at a time", DEAS[1:])]
     assert not Rollout.objects.exists()
 
 
@@ -118,7 +119,7 @@ def test_the_roll_out_link_shows_the_same_plan_and_takes_its_post(admin_client, 
     assert order(page)[0] == ("canaries", DEAS[:1])
     redrawn = admin_client.post(url, {"post": "yes", "_preview": "Show the plan", "canaries": "1",
                                       "max_in_flight": "2", "failure_threshold": "0", "health_wait": "5"})
-    assert order(redrawn.content.decode()) == [("canaries", DEAS[:1]), ("batch", DEAS[1:3]), ("batch", DEAS[3:])]
+    assert order(redrawn.content.decode()) == [("canaries", DEAS[:1]), ("then 2 at a time", DEAS[1:])]
     assert not Rollout.objects.exists()
 
 
