@@ -3,11 +3,9 @@ one) to an HTTPS one whose certificate it verifies: trusted through
 SSL_CERT_FILE it copies, untrusted it refuses and writes nothing. Two real
 registries (Debian's docker-registry) on 127.0.0.1, a certificate made here,
 an image written as an OCI layout and pushed with skopeo itself."""
-import datetime
 import gzip
 import hashlib
 import io
-import ipaddress
 import json
 import socket
 import subprocess
@@ -16,35 +14,13 @@ import time
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from images import registry
 from images.promotion import skopeo
+from support import self_signed
 
 REGISTRY = "/usr/bin/docker-registry"
 REPOSITORY = "exampleco/promoted"
-
-
-def certificate(directory: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1: its own CA, trusted only through SSL_CERT_FILE."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "production registry")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = directory / "registry.crt", directory / "registry.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path
 
 
 def _free_port() -> int:
@@ -110,7 +86,7 @@ def _oci_image(layout: Path, tag: str) -> None:
 
 @pytest.fixture
 def registries(tmp_path, settings):
-    tls = certificate(tmp_path)
+    tls = self_signed.certificate(tmp_path, "production registry")
     plain, source = _start_registry(tmp_path / "source", None)
     secure, target = _start_registry(tmp_path / "target", tls)
     settings.INSECURE_REGISTRIES = [source]  # the plain-HTTP one is declared insecure; the target is not
