@@ -8,13 +8,9 @@ The race is forced deterministically: the other cluster and its Core node
 are already in the database, and the form's checks answer as they did a
 moment before they were (the claim check once; later reads see them, as
 after a commit)."""
-import importlib
 
 import pytest
-from django.apps import apps
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import Group
-from django.test import Client
 from django.urls import reverse
 
 from nodes import machine_claims
@@ -23,19 +19,8 @@ from support.cluster_form import cluster_form
 
 pytestmark = pytest.mark.django_db
 
-ROLES = importlib.import_module("nodes.migrations.0003_roles")
 TAKEN = "127.0.0.31"
 REFUSAL = f"{TAKEN} is already a node of cluster first: a machine belongs to one cluster"
-
-
-@pytest.fixture
-def operator(django_user_model) -> Client:
-    ROLES.create_roles(apps, None)
-    user = django_user_model.objects.create_user("olga", password="x", is_staff=True)
-    user.groups.add(Group.objects.get(name="Operator"))
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

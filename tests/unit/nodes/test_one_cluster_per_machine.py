@@ -2,12 +2,8 @@
 the cluster and node pages of a logged-in Operator refuse a second cluster's
 claim, naming the cluster that holds it, and an import from `kato node list`
 reports a listed node another cluster holds instead of importing it."""
-import importlib
 
 import pytest
-from django.apps import apps
-from django.contrib.auth.models import Group
-from django.test import Client
 from django.urls import reverse
 
 from nodes import importer, jobs
@@ -17,18 +13,7 @@ from support.cluster_form import cluster_form
 
 pytestmark = pytest.mark.django_db
 
-ROLES = importlib.import_module("nodes.migrations.0003_roles")
 HELD = "is already a node of cluster demo: a machine belongs to one cluster"
-
-
-@pytest.fixture
-def operator(django_user_model) -> Client:
-    ROLES.create_roles(apps, None)
-    user = django_user_model.objects.create_user("olga", password="x", is_staff=True)
-    user.groups.add(Group.objects.get(name="Operator"))
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
