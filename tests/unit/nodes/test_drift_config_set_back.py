@@ -17,6 +17,7 @@ from nodes.drift import classify
 from nodes.facts import note_desired_image
 from nodes.models import Cluster, Node
 from nodes.models.node import Drift
+from support.config_kato import FakeKato
 
 pytestmark = pytest.mark.django_db
 
@@ -36,20 +37,6 @@ class Clock:
     def at(self, minutes: int) -> datetime:
         self.moment = START + timedelta(minutes=minutes)
         return self.moment
-
-
-class FakeKato:
-    """The cluster config on the Core node: one value, read and written."""
-    config = {}
-
-    def __init__(self, session):
-        pass
-
-    def desired_image(self, setting):
-        return self.config["image"]
-
-    def set_desired_image(self, ref, setting):
-        self.config["image"] = ref
 
 
 @pytest.fixture

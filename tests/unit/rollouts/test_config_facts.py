@@ -19,6 +19,7 @@ from nodes.admin import facts_source
 from nodes.models import Cluster, Node
 from nodes.models.node import Drift
 from nodes.supervisor import ProcessInfo
+from support.config_kato import FakeKato
 
 pytestmark = pytest.mark.django_db
 
@@ -28,20 +29,6 @@ DIGEST = "sha256:" + "a" * 64
 BASE_ID = "sha256:" + "1" * 64
 REFRESHED = datetime(2026, 11, 30, 4, 0, tzinfo=timezone.utc)
 _WHEN = "%Y-%m-%d %H:%M:%S UTC"
-
-
-class FakeKato:
-    """The cluster config on the Core node: one value, read and written."""
-    config = {}
-
-    def __init__(self, session):
-        pass
-
-    def desired_image(self, setting):
-        return self.config["image"]
-
-    def set_desired_image(self, ref, setting):
-        self.config["image"] = ref
 
 
 @pytest.fixture(autouse=True)
