@@ -16,7 +16,8 @@ see its fence reads for the batch: one read instead of ten, with no wait on
 the rollout's way (the batch ends with its slowest step anyway). In the
 window after the first batch no step waits for a slower one (a slot frees
 only when its step ends): there a step waits at most SHARE_FOR for a read
-sent after its fence was seen, then sends one, which serves the steps that
+sent after its fence was seen (and only while another step is restarting
+that has not seen its fence), then sends one, which serves the steps that
 saw theirs meanwhile.
 (bench/README.md: the config reads were a fifth of the node-side CPU of a
 50-DEA rollout in the sandbox, and each is a query to the Core's config

@@ -325,12 +325,14 @@ def _others_to_see(step, seen):
     step ends, so waiting for every step still running would move the
     window in lock-step: a read there serves the steps that saw their fence
     within config_read.SHARE_FOR of each other. Elsewhere (the first batch,
-    3.0.1+ reloads, a rollback): while another step of this phase is running
-    and has not seen its new fence, it will read after this one saw its own."""
-    if step.phase == Phase.RESTART and step.batch > 0:
-        return lambda: timezone.now() - seen < config_read.SHARE_FOR
+    3.0.1+ reloads, a rollback) it waits as long as that holds. Either way
+    only while another step of this phase is running and has not seen its
+    new fence (it will read after this one saw its own): with no such step
+    (one worker, the last steps) it reads at once."""
     running = RolloutStep.objects.filter(rollout_id=step.rollout_id, phase=step.phase, status=StepStatus.RUNNING,
                                          fence_seen_at__isnull=True).exclude(pk=step.pk)
+    if step.phase == Phase.RESTART and step.batch > 0:
+        return lambda: timezone.now() - seen < config_read.SHARE_FOR and running.exists()
     return running.exists
 
 

@@ -2,7 +2,8 @@
 a step that saw its fence does not wait for the steps still running (no slot
 would free, and the window would move in lock-step like batches); it waits
 at most config_read.SHARE_FOR for a read sent after its fence was seen, and
-one read serves the steps that saw theirs within it. In the first batch a
+one read serves the steps that saw theirs within it; with no other step
+running that has not seen its fence, it reads at once. In the first batch a
 step still waits for a mate that has not seen its fence (one read a batch).
 The kato is a counting stand-in; the rows and the race are real, each step
 in its own thread and database connection as RQ workers would be."""
@@ -44,6 +45,17 @@ def test_in_the_window_a_running_step_that_has_not_seen_its_fence_is_not_waited_
     restart_step(rollout, "10.0.0.23", batch=2)  # running, fence not seen yet
     assert steps._others_to_see(mine, long_ago)() is False
     assert steps._others_to_see(mine, timezone.now())() is True  # within SHARE_FOR: a read may still serve it
+
+
+def test_in_the_window_a_step_with_no_other_running_reads_at_once(rollout):
+    """One worker (or the last steps): nobody else will read, so waiting
+    SHARE_FOR would only slow each restart (the bench's 1-worker run)."""
+    now = timezone.now()
+    mine = restart_step(rollout, "10.0.0.22", batch=1, seen=now)
+    restart_step(rollout, "10.0.0.23", batch=2, seen=now)  # running, but its fence seen: it reads for itself
+    queued = restart_step(rollout, "10.0.0.24", batch=2)
+    RolloutStep.objects.filter(pk=queued.pk).update(status=StepStatus.QUEUED)  # not on a worker yet
+    assert steps._others_to_see(mine, now)() is False
 
 
 def test_in_the_first_batch_a_mate_that_has_not_seen_its_fence_is_waited_for(rollout):
