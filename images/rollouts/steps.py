@@ -324,11 +324,11 @@ def _others_to_see(step, seen):
     In the window after the first batch (engine.py) no slot frees until its
     step ends, so waiting for every step still running would move the
     window in lock-step: a read there serves the steps that saw their fence
-    within config_read.SHARE_FOR of each other. Elsewhere (the first batch,
-    3.0.1+ reloads, a rollback) it waits as long as that holds. Either way
-    only while another step of this phase is running and has not seen its
-    new fence (it will read after this one saw its own): with no such step
-    (one worker, the last steps) it reads at once."""
+    within config_read.SHARE_FOR of each other. Either way it waits only
+    while another step of this phase is running and has not seen its new
+    fence (that one will read after this one saw its own): with no such step
+    (one worker, the last steps) it reads at once. Elsewhere (the first
+    batch, 3.0.1+ reloads, a rollback) it waits for as long as one runs."""
     running = RolloutStep.objects.filter(rollout_id=step.rollout_id, phase=step.phase, status=StepStatus.RUNNING,
                                          fence_seen_at__isnull=True).exclude(pk=step.pk)
     if step.phase == Phase.RESTART and step.batch > 0:
