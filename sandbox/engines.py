@@ -47,31 +47,13 @@ def start(node: dict) -> None:
     procs.spawn(argv, p["pidfile"], p["log"])
 
 
-# Engines started side by side on a busy machine: dockerd gives its own
-# containerd a fixed time to start and exits when it did not ("failed to
-# start containerd: timeout waiting for containerd to start"). Seen once
-# with `make demo` started while the test suite booted its sandboxes.
-START_ATTEMPTS = 2
-
-
-def _answers(node: dict) -> bool:
-    try:
-        return client(node, timeout=2).ping()
-    except Exception:  # noqa: BLE001 - any failure means "not yet"
-        return False
-
-
 def wait_ready(node: dict) -> None:
-    """Until the engine answers; one that exited before it did is started
-    again (START_ATTEMPTS in all), rather than waited for in vain."""
-    what, log = f"dockerd of node {node['name']}", _paths(node)["log"]
-    for attempt in range(1, START_ATTEMPTS + 1):
-        procs.wait_until(lambda: _answers(node) or not running(node), 60, what, log)
-        if _answers(node):
-            return
-        if attempt < START_ATTEMPTS:
-            start(node)
-    raise procs.SandboxError(f"{what} exited {START_ATTEMPTS} times before it answered.{procs.log_tail(log)}")
+    def answers() -> bool:
+        try:
+            return client(node, timeout=2).ping()
+        except Exception:  # noqa: BLE001 - any failure means "not yet"
+            return False
+    procs.wait_until(answers, 60, f"dockerd of node {node['name']}", _paths(node)["log"])
 
 
 def stop(node: dict) -> None:

@@ -119,14 +119,10 @@ def wait_until(check, timeout: float, what: str, logfile: Path | None = None) ->
         if check():
             return
         time.sleep(0.1)
-    raise SandboxError(f"{what} did not come up within {timeout:.0f}s.{log_tail(logfile)}")
-
-
-def log_tail(logfile: Path | None) -> str:
-    """' Last log lines: a | b | c', or '' with no log to read."""
-    if not (logfile and logfile.exists()):
-        return ""
-    return " Last log lines: " + " | ".join(logfile.read_text(errors="replace").strip().splitlines()[-3:])
+    tail = ""
+    if logfile and logfile.exists():
+        tail = " Last log lines: " + " | ".join(logfile.read_text(errors="replace").strip().splitlines()[-3:])
+    raise SandboxError(f"{what} did not come up within {timeout:.0f}s.{tail}")
 
 
 def tcp_open(host: str, port: int) -> bool:

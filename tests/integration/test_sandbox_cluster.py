@@ -13,7 +13,7 @@ import paramiko
 import pytest
 import redis
 
-from sandbox import config_redis, engines, knobs
+from sandbox import config_redis, knobs
 from sandbox.nodeside import config_store, fence_status
 from sandbox.engines import BASE_IMAGE
 from support import ssh
@@ -234,16 +234,3 @@ def test_config_redis_requires_its_password(sandbox):
     pid = config_redis.running(sandbox)
     assert pid, "config_redis is not running"
     assert password_file.read_text().strip() not in Path(f"/proc/{pid}/cmdline").read_text()
-
-
-def test_an_engine_that_exited_before_it_answered_is_started_again(sandbox):
-    """Under load dockerd can exit on "timeout waiting for containerd to
-    start" while the sandbox waits for it: wait_ready starts it once more
-    instead of waiting 60 s for an engine that is gone."""
-    dea3 = node(sandbox, "dea3")
-    pid = engines.running(dea3)
-    engines.stop(dea3)  # gone, as a dockerd that gave up on its containerd is
-    assert engines.running(dea3) is None
-    engines.wait_ready(dea3)
-    assert engines.running(dea3) not in (None, pid)
-    assert BASE_IMAGE in [tag for image in engines.client(dea3).images.list() for tag in image.tags]
